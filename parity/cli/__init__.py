@@ -1,0 +1,71 @@
+"""The ``parity`` command line: parsing and error handling; each command lives in
+``parity/cli/commands/<name>.py`` and exposes ``register(subparsers)``, which
+adds its sub-parser and sets ``func(args) -> int`` (the exit code)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from calculators.errors import InvalidInputError
+from parity.cli.errors import EXIT_BAD_INPUT, ParityError
+
+__all__ = ["build_parser", "main"]
+
+#: Command modules, in the order ``parity --help`` lists them.
+COMMAND_MODULES = (
+    "demo",
+    "run",
+    "gate",
+    "backtest",
+    "sweep",
+    "db",
+    "load",
+    "simulate",
+    "replay",
+    "fixtures",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser, with every command module that is present."""
+    parser = argparse.ArgumentParser(
+        prog="parity",
+        description="Candle-only calculators vs stored live rows: parity reports, CI gate, backtests.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"parity.cli.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"parity.cli.commands.{name}":
+                continue  # command not built yet
+            raise
+        module.register(sub)
+    return parser
+
+
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the process exit code (0, 1 or 2)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (ParityError, InvalidInputError) as exc:
+        _fail(str(exc))
+        return getattr(exc, "exit_code", EXIT_BAD_INPUT)
+    except KeyboardInterrupt:
+        _fail("interrupted")
+        return 130
+    except OSError as exc:
+        _fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
+        return EXIT_BAD_INPUT
+
+
+def _fail(message: str) -> None:
+    first_line = (message.strip().splitlines() or ["error"])[0]
+    print(f"parity: error: {first_line}", file=sys.stderr)
