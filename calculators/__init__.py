@@ -10,14 +10,30 @@ from a trade tape with the aggressor side.
 """
 
 from calculators.errors import InvalidInputError
+from calculators.market_state import STATES
 from calculators.params import Params
-from calculators.trades import candles_from_trades
+from calculators.per_timestamp import (
+    BacktestATRCalculator,
+    BacktestMarketStateCalculator,
+    BacktestOrderFlowCalculator,
+    BacktestVolumeProfileCalculator,
+)
+from calculators.series import OUTPUT_COLUMNS, compute
+from calculators.trades import candles_from_trades, compute_from_trades
 from calculators.validate import validate_candles, validate_trades
 
 __all__ = [
+    "OUTPUT_COLUMNS",
+    "STATES",
+    "BacktestATRCalculator",
+    "BacktestMarketStateCalculator",
+    "BacktestOrderFlowCalculator",
+    "BacktestVolumeProfileCalculator",
     "InvalidInputError",
     "Params",
     "candles_from_trades",
+    "compute",
+    "compute_from_trades",
     "validate_candles",
     "validate_trades",
 ]

@@ -244,4 +244,3 @@ def _check_ranges(p: Params) -> None:
     need(p.slippage_bps >= 0, "slippage_bps", "must be >= 0")
     need(p.initial_capital > 0, "initial_capital", "must be > 0")
     need(0 < p.position_fraction <= 1, "position_fraction", "must be in (0, 1]")
-

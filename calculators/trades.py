@@ -11,9 +11,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from calculators.params import Params
+from calculators.series import bar_arrays, frame_from_output, run_series
 from calculators.validate import validate_trades
 
-__all__ = ["candles_from_trades"]
+__all__ = ["candles_from_trades", "compute_from_trades"]
 
 _MINUTE_NS = 60_000_000_000
 
@@ -26,15 +28,47 @@ def candles_from_trades(trades: pd.DataFrame) -> pd.DataFrame:
     ``volume`` (sum of amounts), ``buy_volume`` (sum of amounts whose aggressor
     bought) and ``trades`` (count).  Quiet minutes have no row.
     """
-    tape = validate_trades(trades)
+    return _aggregate(validate_trades(trades))[0]
+
+
+def compute_from_trades(trades: pd.DataFrame, params: Params | None = None) -> pd.DataFrame:
+    """`calculators.compute`'s columns at each minute's close, from a trade tape.
+
+    ``trades`` has columns ``ts, price, amount, side`` (see
+    `calculators.validate_trades`).  The profile uses the true volume traded
+    at each price (``volume_spread`` is not used), the order flow the true
+    aggressor split (``flow_estimator`` is not used); everything else (the
+    window, the value-area rule, the state rules, the ATR on the minute
+    candles) is the candle path's own code.  One row per minute with trades,
+    indexed by the minute's open time (UTC).
+    """
+    params = params or Params()
+    candles, point_start, point_price, point_volume = _aggregate(validate_trades(trades))
+    bars = bar_arrays(candles)
+    exact = {
+        "point_start": point_start,
+        "point_price": point_price,
+        "point_volume": point_volume,
+        "buy_volume": np.ascontiguousarray(candles["buy_volume"].to_numpy(np.float64)),
+    }
+    out = run_series(bars, params, exact=exact)
+    return frame_from_output(out, candles.index)
+
+
+def _aggregate(tape: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    """Minute candles of a checked tape, and the volume at each distinct price
+    of each minute as CSR arrays ``(point_start, point_price, point_volume)``:
+    bar ``i`` owns points ``point_start[i]:point_start[i + 1]``, by price."""
     ns = pd.DatetimeIndex(tape["ts"]).asi8
     minute = ns - ns % _MINUTE_NS
     price = tape["price"].to_numpy()
     amount = tape["amount"].to_numpy()
     buy = np.where(tape["side"].to_numpy() == "buy", amount, 0.0)
-    starts = np.flatnonzero(np.r_[True, minute[1:] != minute[:-1]]) if len(minute) else np.array([], int)
+    starts = (
+        np.flatnonzero(np.r_[True, minute[1:] != minute[:-1]]) if len(minute) else np.array([], int)
+    )
     ends = np.r_[starts[1:], len(minute)]
-    out = pd.DataFrame(
+    candles = pd.DataFrame(
         {
             "open": price[starts] if len(starts) else np.array([], float),
             "high": np.maximum.reduceat(price, starts) if len(starts) else np.array([], float),
@@ -44,6 +78,22 @@ def candles_from_trades(trades: pd.DataFrame) -> pd.DataFrame:
             "buy_volume": np.add.reduceat(buy, starts) if len(starts) else np.array([], float),
             "trades": (ends - starts).astype(np.int64),
         },
-        index=pd.DatetimeIndex(minute[starts].astype("datetime64[ns]"), name="ts").tz_localize("UTC"),
+        index=pd.DatetimeIndex(minute[starts].astype("datetime64[ns]"), name="ts").tz_localize(
+            "UTC"
+        ),
     )
-    return out
+    bar = (
+        np.cumsum(np.r_[True, minute[1:] != minute[:-1]]) - 1
+        if len(minute)
+        else np.array([], np.int64)
+    )
+    order = np.lexsort((price, bar))
+    bar_sorted, price_sorted = bar[order], price[order]
+    new_point = np.r_[
+        True, (bar_sorted[1:] != bar_sorted[:-1]) | (price_sorted[1:] != price_sorted[:-1])
+    ]
+    firsts = np.flatnonzero(new_point)
+    point_price = np.ascontiguousarray(price_sorted[firsts])
+    point_volume = np.add.reduceat(amount[order], firsts) if len(firsts) else np.zeros(0)
+    point_start = np.searchsorted(bar_sorted[firsts], np.arange(len(starts) + 1)).astype(np.int64)
+    return candles, point_start, point_price, np.ascontiguousarray(point_volume)

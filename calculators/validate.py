@@ -42,10 +42,16 @@ def validate_candles(candles: pd.DataFrame) -> pd.DataFrame:
     _first_bad(~np.isfinite(v) | (v < 0), index, "candle", lambda i: f"volume {v[i]!r} is not >= 0")
     _first_bad(h < lo, index, "candle", lambda i: f"high < low ({h[i]!r} < {lo[i]!r})")
     _first_bad(
-        (o < lo) | (o > h), index, "candle", lambda i: f"open {o[i]!r} outside [low, high] [{lo[i]!r}, {h[i]!r}]"
+        (o < lo) | (o > h),
+        index,
+        "candle",
+        lambda i: f"open {o[i]!r} outside [low, high] [{lo[i]!r}, {h[i]!r}]",
     )
     _first_bad(
-        (c < lo) | (c > h), index, "candle", lambda i: f"close {c[i]!r} outside [low, high] [{lo[i]!r}, {h[i]!r}]"
+        (c < lo) | (c > h),
+        index,
+        "candle",
+        lambda i: f"close {c[i]!r} outside [low, high] [{lo[i]!r}, {h[i]!r}]",
     )
     _first_bad(lo <= 0, index, "candle", lambda i: f"low {lo[i]!r} is not a positive price")
     return out
@@ -85,21 +91,32 @@ def validate_trades(trades: pd.DataFrame) -> pd.DataFrame:
     back = np.flatnonzero(np.diff(ns) < 0)
     if back.size:
         i = int(back[0]) + 1
-        raise InvalidInputError(f"trade row {i} ({index[i]}): out of time order (earlier than row {i - 1})")
+        raise InvalidInputError(
+            f"trade row {i} ({index[i]}): out of time order (earlier than row {i - 1})"
+        )
     for col in ("price", "amount"):
         out[col] = _float_column(out[col], col, index, "trade")
         values = out[col].to_numpy()
-        _first_bad(values <= 0, index, "trade", lambda i, col=col, values=values: f"{col} {values[i]!r} is not > 0")
+        _first_bad(
+            values <= 0,
+            index,
+            "trade",
+            lambda i, col=col, values=values: f"{col} {values[i]!r} is not > 0",
+        )
     side = out["side"].astype(str).str.lower()
     bad = ~side.isin(["buy", "sell"]).to_numpy()
-    _first_bad(bad, index, "trade", lambda i: f"side {out['side'].iloc[i]!r} is not 'buy' or 'sell'")
+    _first_bad(
+        bad, index, "trade", lambda i: f"side {out['side'].iloc[i]!r} is not 'buy' or 'sell'"
+    )
     out["side"] = side
     return out
 
 
 def _utc_index(index: pd.Index, what: str) -> pd.DatetimeIndex:
     if not isinstance(index, pd.DatetimeIndex):
-        raise InvalidInputError(f"{what}s need a DatetimeIndex (the bar open time), not {type(index).__name__}")
+        raise InvalidInputError(
+            f"{what}s need a DatetimeIndex (the bar open time), not {type(index).__name__}"
+        )
     if index.tz is None:
         raise InvalidInputError(f"{what} index has no timezone (naive); localize it to UTC")
     index = index.tz_convert("UTC").as_unit("ns")
@@ -114,7 +131,9 @@ def _utc_index(index: pd.Index, what: str) -> pd.DatetimeIndex:
         raise InvalidInputError(f"{what} row {i} ({index[i]}): duplicate timestamp")
     if back.size:
         i = int(back[0]) + 1
-        raise InvalidInputError(f"{what} row {i} ({index[i]}): timestamps not sorted (earlier than row {i - 1})")
+        raise InvalidInputError(
+            f"{what} row {i} ({index[i]}): timestamps not sorted (earlier than row {i - 1})"
+        )
     return index
 
 
@@ -123,7 +142,9 @@ def _float_column(column: pd.Series, name: str, index: pd.DatetimeIndex, what: s
     bad = ~np.isfinite(values.to_numpy())
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise InvalidInputError(f"{what} row {i} ({index[i]}): {name} {column.iloc[i]!r} is not a finite number")
+        raise InvalidInputError(
+            f"{what} row {i} ({index[i]}): {name} {column.iloc[i]!r} is not a finite number"
+        )
     return values
 
 

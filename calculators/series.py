@@ -1,0 +1,211 @@
+"""Whole-series path: every indicator for every bar, from a DataFrame of candles.
+
+`compute` checks the candles, turns them into arrays, finds each bar's
+lookback window by wall clock (bars opened in ``(t - lookback_period, t]``:
+missing minutes shorten the window, they never pull in older bars) and runs
+one Numba kernel over all bars in parallel.  Each bar's row is computed from
+its own window only, by the same window kernels the per-timestamp API calls,
+so the two paths agree exactly and appending future candles never changes a
+past row.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from numba import njit, prange
+
+from calculators.atr import window_atr
+from calculators.errors import InvalidInputError
+from calculators.market_state import STATES, classify_state
+from calculators.order_flow import ESTIMATOR_CODES, cdf_table, window_flow, window_flow_exact
+from calculators.params import Params
+from calculators.validate import CANDLE_COLUMNS, validate_candles
+from calculators.volume_profile import (
+    MAX_ROWS,
+    SPREAD_CODES,
+    VALUE_AREA_CODES,
+    new_buffers,
+    window_profile_candles,
+    window_profile_points,
+)
+
+__all__ = [
+    "OUTPUT_COLUMNS",
+    "bar_arrays",
+    "compute",
+    "frame_from_output",
+    "run_series",
+    "window_starts",
+]
+
+MINUTE_NS = 60_000_000_000
+
+#: The columns `compute` and `compute_from_trades` return, in order.
+OUTPUT_COLUMNS = (
+    "poc", "vah", "val", "total_volume",
+    "buy_volume", "sell_volume", "delta", "cumulative_delta",
+    "buy_pressure", "sell_pressure", "cvd_momentum",
+    "state", "confidence", "distance_from_poc_pct", "momentum_score", "atr",
+)  # fmt: skip
+_STATE_COL = OUTPUT_COLUMNS.index("state")
+
+
+def compute(candles: pd.DataFrame, params: Params | None = None) -> pd.DataFrame:
+    """All indicators for every bar of ``candles``.
+
+    ``candles``: 1-minute bars on a UTC `DatetimeIndex` (bar open time) with
+    columns ``open, high, low, close, volume``.  Returns a DataFrame on the same
+    index with `OUTPUT_COLUMNS`: ``poc, vah, val`` (price), ``total_volume``,
+    ``buy_volume, sell_volume, delta`` of the bar, ``cumulative_delta`` and
+    ``cvd_momentum`` over the window (volume units), ``buy_pressure,
+    sell_pressure`` (percent, sum 100), ``state`` (label), ``confidence``
+    (points 0..100), ``distance_from_poc_pct, momentum_score`` (percent) and
+    ``atr`` (price).  Row ``t`` describes the market at bar ``t``'s close and
+    uses only bars up to ``t``.  Raises `InvalidInputError` on bad candles.
+    """
+    params = params or Params()
+    checked = validate_candles(candles)
+    bars = bar_arrays(checked)
+    return frame_from_output(run_series(bars, params, exact=None), checked.index)
+
+
+def window_starts(times_ns: np.ndarray, minutes: int) -> np.ndarray:
+    """Index of the first bar of each bar's window of ``minutes`` wall-clock
+    minutes: the first bar opened after ``t - minutes``."""
+    return np.searchsorted(times_ns, times_ns - minutes * MINUTE_NS, side="right").astype(np.int64)
+
+
+def run_series(bars: dict[str, np.ndarray], params: Params, exact: dict | None) -> np.ndarray:
+    """Run the kernel over prepared bar arrays; ``exact`` holds the trade-tape
+    inputs (``point_start, point_price, point_volume, buy_volume``) or None for
+    the candle-only path.  Returns the raw ``(n, len(OUTPUT_COLUMNS))`` array."""
+    check_row_size(params, bars["low"])
+    times = bars["times"]
+    empty_i = np.zeros(1, np.int64)
+    empty_f = np.zeros(1)
+    out = _series_kernel(
+        bars["open"], bars["high"], bars["low"], bars["close"], bars["volume"],
+        window_starts(times, params.lookback_period),
+        window_starts(times, params.cvd_momentum_buckets),
+        exact is not None,
+        exact["point_start"] if exact else empty_i,
+        exact["point_price"] if exact else empty_f,
+        exact["point_volume"] if exact else empty_f,
+        exact["buy_volume"] if exact else empty_f,
+        params.row_size or 0.0,
+        SPREAD_CODES[params.volume_spread],
+        params.value_area_pct,
+        VALUE_AREA_CODES[params.value_area_rule],
+        ESTIMATOR_CODES[params.flow_estimator],
+        cdf_table(params.flow_estimator, params.bvc_df),
+        params.poc_distance_threshold,
+        params.momentum_threshold,
+        params.cvd_pressure_threshold,
+        params.atr_period,
+    )  # fmt: skip
+    too_wide = np.flatnonzero(np.isnan(out[:, 0]))
+    if too_wide.size:
+        i = int(too_wide[0])
+        raise InvalidInputError(
+            f"candle row {i}: its window spans more than {MAX_ROWS:,} profile rows; "
+            "use a larger 'row_size'"
+        )
+    return out
+
+
+def check_row_size(params: Params, low: np.ndarray) -> None:
+    """Refuse an explicit row size that is not below every low price (row 0
+    would hold prices and the distance from the POC would divide by zero)."""
+    if params.row_size is not None and low.size and params.row_size >= float(low.min()):
+        raise InvalidInputError(
+            f"parameter 'row_size' = {params.row_size!r} is not below the lowest price {float(low.min())!r}"
+        )
+
+
+def bar_arrays(candles: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Checked candles as contiguous float64 arrays plus ``times`` (int64 ns)."""
+    arrays = {c: np.ascontiguousarray(candles[c].to_numpy(np.float64)) for c in CANDLE_COLUMNS}
+    arrays["times"] = candles.index.asi8
+    return arrays
+
+
+def frame_from_output(out: np.ndarray, index: pd.DatetimeIndex) -> pd.DataFrame:
+    """The kernel's raw array as a DataFrame with `OUTPUT_COLUMNS` and labels."""
+    frame = pd.DataFrame(out, index=index, columns=list(OUTPUT_COLUMNS))
+    codes = out[:, _STATE_COL].astype(np.int64)
+    frame["state"] = pd.Series(np.asarray(STATES, dtype=object)[codes], index=index, dtype=object)
+    return frame
+
+
+_CHUNK = 2048
+
+
+@njit(parallel=True, cache=True)
+def _series_kernel(
+    open_, high, low, close, volume, window_start, momentum_start,
+    exact, point_start, point_price, point_volume, exact_buy,
+    row_size, spread, value_area_pct, step, estimator, table,
+    poc_threshold, momentum_threshold, cvd_threshold, atr_period,
+):  # fmt: skip
+    """One row per bar: the columns of `OUTPUT_COLUMNS` (state as its code).  Bars are
+    processed in chunks, in parallel; each chunk reuses its work arrays."""
+    n = close.shape[0]
+    out = np.empty((n, 16))
+    chunks = (n + _CHUNK - 1) // _CHUNK
+    for chunk in prange(chunks):
+        buffers = new_buffers(256)
+        scratch = np.empty(256)
+        for t in range(chunk * _CHUNK, min(n, (chunk + 1) * _CHUNK)):
+            s = window_start[t]
+            if exact:
+                poc, vah, val, total, buffers = window_profile_points(
+                    point_start, point_price, point_volume, close, volume, s, t, row_size,
+                    value_area_pct, step, buffers,
+                )  # fmt: skip
+                flow = window_flow_exact(exact_buy, volume, s, t, momentum_start[t])
+            else:
+                poc, vah, val, total, buffers = window_profile_candles(
+                    high, low, close, volume, s, t, row_size, spread, value_area_pct, step, buffers
+                )
+                if scratch.shape[0] < t - s + 1:
+                    scratch = np.empty(2 * (t - s + 1))
+                flow = window_flow(
+                    open_,
+                    high,
+                    low,
+                    close,
+                    volume,
+                    s,
+                    t,
+                    momentum_start[t],
+                    estimator,
+                    table,
+                    scratch,
+                )
+            buy, sell, cvd, buy_p, sell_p, cvd_momentum = flow
+            momentum = 100.0 * (close[t] - open_[s]) / open_[s]
+            if np.isnan(poc):
+                state, confidence, distance = 0, np.nan, np.nan
+            else:
+                state, confidence, distance = classify_state(
+                    close[t], poc, vah, val, momentum, buy_p - sell_p,
+                    poc_threshold, momentum_threshold, cvd_threshold,
+                )  # fmt: skip
+            out[t, 0] = poc
+            out[t, 1] = vah
+            out[t, 2] = val
+            out[t, 3] = total
+            out[t, 4] = buy
+            out[t, 5] = sell
+            out[t, 6] = buy - sell
+            out[t, 7] = cvd
+            out[t, 8] = buy_p
+            out[t, 9] = sell_p
+            out[t, 10] = cvd_momentum
+            out[t, 11] = state
+            out[t, 12] = confidence
+            out[t, 13] = distance
+            out[t, 14] = momentum
+            out[t, 15] = window_atr(high, low, close, s, t, atr_period)
+    return out

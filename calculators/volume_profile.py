@@ -1,0 +1,317 @@
+"""Volume profile: POC, value area (VAH/VAL) and total volume of one window.
+
+Numba kernels on arrays (no pandas).  The window's volume is laid on an
+integer grid of rows (see `calculators.grid`), then:
+
+- POC: the row with the most volume.  Ties (volumes within ``EQUAL`` of the
+  window total) go to the row nearest the middle of the profile's range, and
+  between two equally near rows to the lower one.
+- Value area: starts at the POC and grows, one row (``"single"``) or two rows
+  (``"pair"``) at a time, toward the side with more volume; empty rows inside
+  the range count as zero, rows beyond the range's edges do not exist (a side
+  that reached its edge is exhausted).  Equal sides grow both at once.  The
+  growth stops as soon as the area holds ``>= value_area_pct`` of the total.
+- Trim: while an end row other than the POC can be dropped and the rest still
+  holds the share, the smaller such end is dropped (equal ends: the upper).
+  So no row can be dropped from either end without falling below the share.
+
+Degenerate cases: one row -> POC = VAH = VAL; zero total volume -> the POC is
+the middle row and the value area is that row; ``value_area_pct = 100`` -> the
+value area runs from the lowest to the highest row with volume.
+
+Results are deterministic: the same candles in any order give the same rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from calculators.grid import auto_row_size, price_to_row, row_price
+
+__all__ = [
+    "EQUAL",
+    "SPREAD_CODES",
+    "VALUE_AREA_CODES",
+    "integrate",
+    "new_buffers",
+    "spread_candle",
+    "value_area",
+    "window_profile_candles",
+    "window_profile_points",
+]
+
+#: Volumes closer than this fraction of the window total count as equal.
+EQUAL = 1e-9
+SPREAD_CODES = {"close": 0, "uniform": 1, "typical": 2}
+VALUE_AREA_CODES = {"single": 1, "pair": 2}
+#: A window spanning more rows than this is refused (the row size is too small).
+MAX_ROWS = 2_000_000
+
+
+@njit(cache=True)
+def spread_candle(
+    ramp: np.ndarray,
+    level: np.ndarray,
+    low_row: int,
+    high_row: int,
+    close_row: int,
+    typical_row: int,
+    volume: float,
+    mode: int,
+) -> None:
+    """Add one candle's ``volume`` to the difference arrays of a profile.
+
+    Rows are relative to the window's lowest row.  After all candles,
+    `integrate` turns ``level`` (volume per row, as steps) and ``ramp``
+    (volume per row per row, as steps) into the histogram; each candle costs
+    O(1) whatever its range.
+
+    mode 0 ("close"): all of it on the close's row.  mode 1 ("uniform"): equal
+    parts on every row from low to high.  mode 2 ("typical"): a triangle
+    peaking at the row of the typical price (high+low+close)/3, weight
+    ``1 + d_max - |row - peak|`` where ``d_max`` is the peak's distance to the
+    farther end, so every row of the range gets some volume.
+    """
+    if mode == 0:
+        level[close_row] += volume
+        level[close_row + 1] -= volume
+    elif mode == 1:
+        share = volume / (high_row - low_row + 1)
+        level[low_row] += share
+        level[high_row + 1] -= share
+    else:
+        m = typical_row
+        d_max = max(m - low_row, high_row - m)
+        left = m - low_row + 1
+        right = high_row - m
+        weight_sum = left * (1.0 + d_max) - 0.5 * (left - 1) * left
+        weight_sum += right * (1.0 + d_max) - 0.5 * right * (right + 1)
+        k = volume / weight_sum
+        # rows low..m: weight (1 + d_max - m) + row;  rows m+1..high: (1 + d_max + m) - row
+        level[low_row] += k * (1.0 + d_max - m)
+        level[m + 1] -= k * (1.0 + d_max - m)
+        ramp[low_row] += k
+        ramp[m + 1] -= k
+        level[m + 1] += k * (1.0 + d_max + m)
+        level[high_row + 1] -= k * (1.0 + d_max + m)
+        ramp[m + 1] -= k
+        ramp[high_row + 1] += k
+
+
+@njit(cache=True)
+def integrate(ramp: np.ndarray, level: np.ndarray, n: int, total: float, hist: np.ndarray) -> int:
+    """Turn the difference arrays of `spread_candle` into ``hist[0:n]`` and
+    return the POC index.  Zeroes ``ramp`` and ``level`` on the way (through
+    index ``n``), so they are ready for the next window.
+
+    POC: the row with the most volume; volumes within ``EQUAL * total`` count
+    as equal, and among equal rows the one nearest the middle of the range
+    wins, the lower one of two equally near.
+    """
+    eps = EQUAL * total
+    a = 0.0
+    b = 0.0
+    poc = 0
+    best = -np.inf
+    for r in range(n):
+        a += level[r]
+        b += ramp[r]
+        level[r] = 0.0
+        ramp[r] = 0.0
+        v = a + b * r
+        hist[r] = v
+        if v > best + eps:
+            best = v
+            poc = r
+        elif v >= best - eps and abs(2 * r - (n - 1)) < abs(2 * poc - (n - 1)):
+            best = max(best, v)
+            poc = r
+    level[n] = 0.0
+    ramp[n] = 0.0
+    return poc
+
+
+@njit(cache=True)
+def value_area(
+    hist: np.ndarray, n: int, total: float, poc: int, value_area_pct: float, step: int
+) -> tuple[int, int]:
+    """Value-area bounds ``(low, high)`` as indices of ``hist[0:n]`` (whose
+    volumes add up to ``total``), grown from ``poc``.
+
+    ``step`` is 1 (grow one row at a time) or 2 (two rows).  See the module
+    docstring for the tie-breaks and the trim.
+    """
+    eps = EQUAL * total
+    target = total * value_area_pct / 100.0 - eps
+    lo = poc
+    hi = poc
+    acc = hist[poc]
+    while acc < target:
+        up_rows = min(step, n - 1 - hi)
+        down_rows = min(step, lo)
+        if up_rows == 0 and down_rows == 0:
+            break
+        up = 0.0
+        for r in range(hi + 1, hi + 1 + up_rows):
+            up += hist[r]
+        down = 0.0
+        for r in range(lo - down_rows, lo):
+            down += hist[r]
+        take_up = up_rows > 0 and (down_rows == 0 or up >= down - eps)
+        take_down = down_rows > 0 and (up_rows == 0 or down >= up - eps)
+        if take_up:
+            hi += up_rows
+            acc += up
+        if take_down:
+            lo -= down_rows
+            acc += down
+    while lo < hi:
+        drop_lo = lo != poc and acc - hist[lo] >= target
+        drop_hi = hi != poc and acc - hist[hi] >= target
+        if drop_lo and drop_hi:
+            if hist[lo] < hist[hi] - eps:
+                drop_hi = False
+            else:
+                drop_lo = False
+        if drop_hi:
+            acc -= hist[hi]
+            hi -= 1
+        elif drop_lo:
+            acc -= hist[lo]
+            lo += 1
+        else:
+            break
+    return lo, hi
+
+
+@njit(cache=True)
+def new_buffers(rows: int) -> np.ndarray:
+    """Work space for the window kernels: a zeroed (3, rows + 1) array
+    (difference arrays ``level`` and ``ramp``, then the histogram)."""
+    return np.zeros((3, rows + 1))
+
+
+@njit(cache=True)
+def _fit(buffers: np.ndarray, rows: int) -> np.ndarray:
+    return buffers if buffers.shape[1] >= rows + 1 else np.zeros((3, 2 * rows + 1))
+
+
+@njit(cache=True)
+def window_row_size(close: float, row_size: float) -> float:
+    """The row size of a window: ``row_size`` if given (> 0), else the automatic
+    rule applied to the window's last close."""
+    return row_size if row_size > 0 else auto_row_size(close)
+
+
+@njit(cache=True)
+def window_profile_candles(
+    high: np.ndarray,
+    low: np.ndarray,
+    close: np.ndarray,
+    volume: np.ndarray,
+    start: int,
+    end: int,
+    row_size: float,
+    spread: int,
+    value_area_pct: float,
+    step: int,
+    buffers: np.ndarray,
+) -> tuple[float, float, float, float, np.ndarray]:
+    """Profile of candles ``start..end`` (inclusive) on whole rows.
+
+    Returns ``(poc, vah, val, total_volume, buffers)``: prices of the rows
+    (`calculators.grid.row_price`), the total in the candles' volume unit.
+    ``buffers`` (from `new_buffers`, all zero) is work space, returned grown if
+    it was too small.  NaN prices flag a window spanning more than
+    ``MAX_ROWS`` rows.
+    """
+    rs = window_row_size(close[end], row_size)
+    m = end - start + 1
+    rows = np.empty((2, m), np.int64)
+    total = 0.0
+    for k in range(m):
+        i = start + k
+        rows[0, k] = price_to_row(low[i], rs)
+        rows[1, k] = price_to_row(high[i], rs)
+        total += volume[i]
+    base = rows[0].min()
+    n = rows[1].max() - base + 1
+    if n > MAX_ROWS:
+        return np.nan, np.nan, np.nan, total, buffers
+    buffers = _fit(buffers, n)
+    for k in range(m):
+        i = start + k
+        peak = 0
+        if spread == 0:
+            peak = price_to_row(close[i], rs) - base
+        elif spread == 2:
+            peak = price_to_row((high[i] + low[i] + close[i]) / 3.0, rs) - base
+        spread_candle(
+            buffers[0],
+            buffers[1],
+            rows[0, k] - base,
+            rows[1, k] - base,
+            peak,
+            peak,
+            volume[i],
+            spread,
+        )
+    poc = integrate(buffers[0], buffers[1], n, total, buffers[2])
+    lo, hi = value_area(buffers[2], n, total, poc, value_area_pct, step)
+    return (
+        row_price(base + poc, rs),
+        row_price(base + hi, rs),
+        row_price(base + lo, rs),
+        total,
+        buffers,
+    )
+
+
+@njit(cache=True)
+def window_profile_points(
+    point_start: np.ndarray,
+    point_price: np.ndarray,
+    point_volume: np.ndarray,
+    close: np.ndarray,
+    volume: np.ndarray,
+    start: int,
+    end: int,
+    row_size: float,
+    value_area_pct: float,
+    step: int,
+    buffers: np.ndarray,
+) -> tuple[float, float, float, float, np.ndarray]:
+    """Like `window_profile_candles`, from exact (price, volume) points.
+
+    Bar ``i`` owns points ``point_start[i]:point_start[i + 1]`` (the volume
+    traded at each price in that minute, from the trade tape).
+    """
+    rs = window_row_size(close[end], row_size)
+    first = point_start[start]
+    last = point_start[end + 1]
+    rows = np.empty(last - first, np.int64)
+    for k in range(first, last):
+        rows[k - first] = price_to_row(point_price[k], rs)
+    total = 0.0
+    for i in range(start, end + 1):
+        total += volume[i]
+    base = rows.min()
+    n = rows.max() - base + 1
+    if n > MAX_ROWS:
+        return np.nan, np.nan, np.nan, total, buffers
+    buffers = _fit(buffers, n)
+    level = buffers[1]
+    for k in range(first, last):
+        r = rows[k - first] - base
+        level[r] += point_volume[k]
+        level[r + 1] -= point_volume[k]
+    poc = integrate(buffers[0], level, n, total, buffers[2])
+    lo, hi = value_area(buffers[2], n, total, poc, value_area_pct, step)
+    return (
+        row_price(base + poc, rs),
+        row_price(base + hi, rs),
+        row_price(base + lo, rs),
+        total,
+        buffers,
+    )

@@ -1,0 +1,10 @@
+"""PostgreSQL access: the embedded server, connections, the schema, bulk reads and writes.
+
+- `parity.db.embedded`: the default server (``pgserver``), started on demand and reused.
+- `parity.db.connect`: DSN resolution, connecting, password redaction, read-only blocks.
+- `parity.db.schema`: applying ``fixtures/schema.sql`` and the ``symbols`` table.
+- `parity.db.store`: ``COPY``-based writes and reads of candles, trades and live rows.
+
+Every function takes an open psycopg2 connection and never commits: callers own
+the transaction.
+"""

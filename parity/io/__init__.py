@@ -1,0 +1,1 @@
+"""File input: candle and trade files (CSV, CSV.gz, Parquet) into validated DataFrames."""
