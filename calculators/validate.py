@@ -39,21 +39,21 @@ def validate_candles(candles: pd.DataFrame) -> pd.DataFrame:
     for col in CANDLE_COLUMNS:
         out[col] = _float_column(out[col], col, index, "candle")
     o, h, lo, c, v = (out[col].to_numpy() for col in CANDLE_COLUMNS)
-    _first_bad(~np.isfinite(v) | (v < 0), index, "candle", lambda i: f"volume {v[i]!r} is not >= 0")
-    _first_bad(h < lo, index, "candle", lambda i: f"high < low ({h[i]!r} < {lo[i]!r})")
+    _first_bad(~np.isfinite(v) | (v < 0), index, "candle", lambda i: f"volume {float(v[i])!r} is not >= 0")
+    _first_bad(h < lo, index, "candle", lambda i: f"high < low ({float(h[i])!r} < {float(lo[i])!r})")
     _first_bad(
         (o < lo) | (o > h),
         index,
         "candle",
-        lambda i: f"open {o[i]!r} outside [low, high] [{lo[i]!r}, {h[i]!r}]",
+        lambda i: f"open {float(o[i])!r} outside [low, high] [{float(lo[i])!r}, {float(h[i])!r}]",
     )
     _first_bad(
         (c < lo) | (c > h),
         index,
         "candle",
-        lambda i: f"close {c[i]!r} outside [low, high] [{lo[i]!r}, {h[i]!r}]",
+        lambda i: f"close {float(c[i])!r} outside [low, high] [{float(lo[i])!r}, {float(h[i])!r}]",
     )
-    _first_bad(lo <= 0, index, "candle", lambda i: f"low {lo[i]!r} is not a positive price")
+    _first_bad(lo <= 0, index, "candle", lambda i: f"low {float(lo[i])!r} is not a positive price")
     return out
 
 
@@ -101,7 +101,7 @@ def validate_trades(trades: pd.DataFrame) -> pd.DataFrame:
             values <= 0,
             index,
             "trade",
-            lambda i, col=col, values=values: f"{col} {values[i]!r} is not > 0",
+            lambda i, col=col, values=values: f"{col} {float(values[i])!r} is not > 0",
         )
     side = out["side"].astype(str).str.lower()
     bad = ~side.isin(["buy", "sell"]).to_numpy()

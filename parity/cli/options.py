@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
 
-__all__ = ["add_dsn_option"]
+from calculators.params import Params
+from parity.cli.errors import ParityError
+
+__all__ = ["add_dsn_option", "add_params_options", "params_from_args"]
 
 
 def add_dsn_option(parser: argparse.ArgumentParser) -> None:
@@ -18,3 +25,64 @@ def add_dsn_option(parser: argparse.ArgumentParser) -> None:
             "else the embedded server (see 'parity db start')."
         ),
     )
+
+
+def add_params_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--params-file FILE`` and ``--param KEY=VALUE`` (repeatable); read them
+    back with `params_from_args`."""
+    parser.add_argument(
+        "--params-file",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help=(
+            "calculator parameters from a JSON or TOML file: a mapping of names to values "
+            "(top level, or under a 'params' key/table); see calculators.Params"
+        ),
+    )
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="set one parameter, e.g. --param lookback_period=30 (repeatable; overrides --params-file)",
+    )
+
+
+def params_from_args(args: argparse.Namespace) -> Params:
+    """The `Params` of ``--params-file`` then ``--param`` (later wins); defaults if neither.
+
+    Unknown names and bad values raise `calculators.InvalidInputError` naming the key;
+    an unreadable file or a malformed ``--param`` raises `ParityError`.
+    """
+    values: dict[str, Any] = {}
+    path = getattr(args, "params_file", None)
+    if path is not None:
+        values.update(_read_params_file(Path(path)))
+    for item in getattr(args, "param", None) or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ParityError(f"bad --param {item!r}: use KEY=VALUE, e.g. lookback_period=30")
+        values[key.strip()] = value.strip()
+    return Params.from_dict(values)
+
+
+def _read_params_file(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ParityError(f"cannot read --params-file {path}: {exc.strerror or exc}") from None
+    try:
+        if path.suffix.lower() == ".toml":
+            data: Any = tomllib.loads(text)
+        else:
+            data = json.loads(text)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+        raise ParityError(
+            f"--params-file {path}: not valid {path.suffix or 'JSON'}: {exc}"
+        ) from None
+    if isinstance(data, dict) and isinstance(data.get("params"), dict):
+        data = data["params"]
+    if not isinstance(data, dict):
+        raise ParityError(f"--params-file {path}: expected a mapping of parameter names to values")
+    return data

@@ -11,9 +11,11 @@ from typing import NamedTuple
 import numpy as np
 import psycopg2.extensions
 from numpy.typing import ArrayLike
+from psycopg2 import sql
 
 from fixtures import SCHEMA_SQL_PATH
 from parity.cli.errors import ParityError
+from parity.db.names import DEFAULT_NAMES, TableNames
 
 __all__ = [
     "MAX_TICK_EXPONENT",
@@ -124,20 +126,35 @@ def ensure_symbol(
     return symbol_id
 
 
-def symbol_info(conn: Connection, symbol: str) -> tuple[int, float]:
-    """``(id, tick_size)`` of ``symbol``; raises ``ParityError("unknown symbol 'X'")``."""
+def symbol_info(
+    conn: Connection, symbol: str, names: TableNames | None = None
+) -> tuple[int, float]:
+    """``(id, tick_size)`` of ``symbol``, from this project's ``symbols`` table or
+    the one ``names`` describes; raises ``ParityError("unknown symbol 'X'")``."""
+    t = names or DEFAULT_NAMES["symbols"]
+    query = sql.SQL("SELECT {}, {} FROM {} WHERE {} = %s").format(
+        t.column("id"), t.column("tick_size"), t.identifier(), t.column("symbol")
+    )
     with conn.cursor() as cur:
-        cur.execute("SELECT id, tick_size FROM symbols WHERE symbol = %s", (symbol,))
+        cur.execute(query, (symbol,))
         row = cur.fetchone()
     if row is None:
         raise ParityError(f"unknown symbol {symbol!r}")
     return int(row[0]), float(row[1])
 
 
-def list_symbols(conn: Connection) -> list[SymbolRow]:
-    """Every symbol, ordered by name."""
+def list_symbols(conn: Connection, names: TableNames | None = None) -> list[SymbolRow]:
+    """Every symbol, ordered by name (from ``names``' table if given)."""
+    t = names or DEFAULT_NAMES["symbols"]
+    query = sql.SQL("SELECT {}, {}, {} FROM {} ORDER BY {}").format(
+        t.column("id"),
+        t.column("symbol"),
+        t.column("tick_size"),
+        t.identifier(),
+        t.column("symbol"),
+    )
     with conn.cursor() as cur:
-        cur.execute("SELECT id, symbol, tick_size FROM symbols ORDER BY symbol")
+        cur.execute(query)
         return [SymbolRow(int(i), str(s), float(t)) for i, s, t in cur.fetchall()]
 
 

@@ -30,6 +30,7 @@ from psycopg2 import sql
 from calculators import validate_candles, validate_trades
 from calculators.validate import CANDLE_COLUMNS
 from parity.cli.errors import ParityError
+from parity.db.names import DEFAULT_NAMES, TableNames
 from parity.io.tables import CSV_EXACT_FLOATS
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "read_candles",
     "read_live_rows",
     "read_trades",
+    "time_range",
     "write_candles",
     "write_live_rows",
     "write_trades",
@@ -251,16 +253,21 @@ def _utc_text(index: pd.DatetimeIndex) -> pa.Array:
 
 
 def read_candles(
-    conn: Connection, symbol_id: int, start: TimeBound = None, end: TimeBound = None
+    conn: Connection,
+    symbol_id: int,
+    start: TimeBound = None,
+    end: TimeBound = None,
+    names: TableNames | None = None,
 ) -> pd.DataFrame:
-    """Stored candles of ``symbol_id`` with ``start <= ts < end`` (either bound optional).
+    """Stored candles of ``symbol_id`` with ``start <= ts < end`` (either bound optional),
+    from this project's ``candles`` table or the one ``names`` describes.
 
     Returns a DataFrame on a UTC `DatetimeIndex` named ``ts`` (bar open time,
     ns unit), float64 columns ``open, high, low, close, volume``, in time order.
     """
     frame = _copy_out(
         conn,
-        "candles",
+        names or "candles",
         ("ts", *CANDLE_COLUMNS),
         symbol_id,
         start,
@@ -293,9 +300,17 @@ def read_trades(
 
 
 def read_live_rows(
-    conn: Connection, table: str, symbol_id: int, start: TimeBound = None, end: TimeBound = None
+    conn: Connection,
+    table: str,
+    symbol_id: int,
+    start: TimeBound = None,
+    end: TimeBound = None,
+    names: TableNames | None = None,
+    id_column: bool = True,
 ) -> pd.DataFrame:
-    """Rows of a live table (``volume_profile``, ``order_flow`` or ``market_state``).
+    """Rows of a live table (``volume_profile``, ``order_flow`` or ``market_state``),
+    or of the table ``names`` maps to it (then without ``id`` if ``id_column``
+    is False: a foreign live engine may have no such column).
 
     Rows of ``symbol_id`` written at ``start <= ts < end``; returns columns
     ``id`` (int64), ``ts`` (UTC write time) and the table's value columns
@@ -305,21 +320,39 @@ def read_live_rows(
         raise ValueError(f"unknown live table {table!r} (one of {', '.join(LIVE_TABLES)})")
     columns = LIVE_TABLES[table]
     dtypes = {"id": np.int64} | {c: (str if c in _TEXT_COLUMNS else np.float64) for c in columns}
+    keys = ("id", "ts") if id_column else ("ts",)
     return _copy_out(
         conn,
-        table,
-        ("id", "ts", *columns),
+        names or table,
+        (*keys, *columns),
         symbol_id,
         start,
         end,
-        order=("ts", "id"),
+        order=keys[::-1],
         dtypes=dtypes,
     )
 
 
+def time_range(
+    conn: Connection, table: str | TableNames, symbol_id: int
+) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """``(first, last)`` stored ``ts`` of ``symbol_id`` in a table (UTC), or None if it has no rows."""
+    names = DEFAULT_NAMES[table] if isinstance(table, str) else table
+    ts = names.column("ts")
+    query = sql.SQL("SELECT min({ts}), max({ts}) FROM {t} WHERE {sid} = %s").format(
+        ts=ts, t=names.identifier(), sid=names.column("symbol_id")
+    )
+    with conn.cursor() as cur:
+        cur.execute(query, (int(symbol_id),))
+        first, last = cur.fetchone()
+    if first is None:
+        return None
+    return pd.Timestamp(first).tz_convert("UTC"), pd.Timestamp(last).tz_convert("UTC")
+
+
 def _copy_out(
     conn: Connection,
-    table: str,
+    table: str | TableNames,
     columns: Sequence[str],
     symbol_id: int,
     start: TimeBound,
@@ -328,24 +361,30 @@ def _copy_out(
     dtypes: dict[str, object],
 ) -> pd.DataFrame:
     """``COPY (SELECT columns FROM table WHERE ...) TO STDOUT`` as a DataFrame; ``ts`` is
-    sent as integer microseconds since the epoch (exact) and returned as UTC datetimes."""
+    sent as integer microseconds since the epoch (exact) and returned as UTC datetimes.
+    ``table`` is one of this project's tables or a `TableNames` mapping this
+    project's column names to stored ones."""
+    names = DEFAULT_NAMES[table] if isinstance(table, str) else table
+    ts = names.column("ts")
     select = [
-        sql.SQL("(extract(epoch FROM ts) * 1000000)::bigint") if c == "ts" else sql.Identifier(c)
+        sql.SQL("(extract(epoch FROM {}) * 1000000)::bigint").format(ts)
+        if c == "ts"
+        else names.column(c)
         for c in columns
     ]
-    where = [sql.SQL("symbol_id = {}").format(sql.Literal(int(symbol_id)))]
+    where = [sql.SQL("{} = {}").format(names.column("symbol_id"), sql.Literal(int(symbol_id)))]
     low, high = _bound(start, "start"), _bound(end, "end")
     if low is not None:
-        where.append(sql.SQL("ts >= {}").format(sql.Literal(low)))
+        where.append(sql.SQL("{} >= {}").format(ts, sql.Literal(low)))
     if high is not None:
-        where.append(sql.SQL("ts < {}").format(sql.Literal(high)))
+        where.append(sql.SQL("{} < {}").format(ts, sql.Literal(high)))
     query = sql.SQL(
         "COPY (SELECT {} FROM {} WHERE {} ORDER BY {}) TO STDOUT WITH (FORMAT csv)"
     ).format(
         sql.SQL(", ").join(select),
-        sql.Identifier(table),
+        names.identifier(),
         sql.SQL(" AND ").join(where),
-        sql.SQL(", ").join(map(sql.Identifier, order)),
+        sql.SQL(", ").join(map(names.column, order)),
     )
     buffer = io.BytesIO()
     with conn.cursor() as cur:

@@ -1,0 +1,32 @@
+"""On-the-fly backtest engine: candles in, indicators from `calculators`, trades out.
+
+A pure library on DataFrames (no database, no files): `BacktestEngine` gets
+candles from a DataFrame or an injected ``candle_source``, computes every
+indicator once with `calculators.compute`, evaluates the entry rules of
+`evaluate_entry_signal` on every bar and walks the positions bar by bar.
+Rules, execution model, statistics and JSON format: ``docs/backtest.md``.
+
+Layers: ``backtest`` imports ``calculators`` only.
+"""
+
+from backtest.engine import INDICATOR_COLUMNS, BacktestEngine
+from backtest.execution import EXIT_REASONS, TRADE_COLUMNS, execute
+from backtest.result import BacktestResult
+from backtest.stats import STAT_KEYS, compute_stats
+from backtest.strategy import REASONS, Signal, SignalArrays, entry_signals, evaluate_entry_signal
+
+__all__ = [
+    "EXIT_REASONS",
+    "INDICATOR_COLUMNS",
+    "REASONS",
+    "STAT_KEYS",
+    "TRADE_COLUMNS",
+    "BacktestEngine",
+    "BacktestResult",
+    "Signal",
+    "SignalArrays",
+    "compute_stats",
+    "entry_signals",
+    "evaluate_entry_signal",
+    "execute",
+]

@@ -1,0 +1,358 @@
+"""Benchmark the calculators: a year of 1-minute candles in one call, and the per-timestamp API.
+
+Prints one JSON document:
+
+- ``compute``: seconds of ``calculators.compute`` on ``--rows`` (default one
+  year, 525,600) 1-minute candles, best of ``--repeat`` (default 3), numba
+  compilation excluded (a small slice is computed first); microseconds per row;
+  ``first_call_seconds`` (that first call: compiling, or loading numba's
+  on-disk cache) and ``cold_compile_seconds`` (the same first call in a fresh
+  process with an empty numba cache directory: the true compile time).
+- ``per_timestamp``: the four ``Backtest*Calculator`` calls a backtester makes
+  per bar, on the candles of the last ``lookback_period`` minutes as dicts,
+  over the first ``--per-timestamp-rows`` (default 20,000) bars of the same
+  candles; microseconds per row; whether every row equals ``compute``'s.
+- ``ratio``: per-timestamp microseconds per row / compute microseconds per row.
+- ``memory``: peak resident memory (``ru_maxrss``, MiB) of a fresh process that
+  builds the candles and runs ``compute`` once on them, and its resident
+  memory just before that call.
+- ``data``: where the candles come from.  ``fixtures.simulator.simulate_candles``
+  if it gives a full minute grid; it does not (quiet minutes have no bar, and
+  its bars hold about 3 trades), so a deterministic random walk with the
+  1-minute statistics of ``btcperp-1m-2022-01`` (return volatility, wick
+  sizes, volume level and spread, volume-volatility coupling; measured from
+  the file when it is found, else the constants below, measured from it once).
+
+Usage::
+
+    python benchmarks/bench_calculators.py                  # the year
+    python benchmarks/bench_calculators.py --rows 5000 --per-timestamp-rows 200 --repeat 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numba
+import numpy as np
+import pandas as pd
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+if str(PROJECT_ROOT) not in sys.path:  # run as a file from anywhere
+    sys.path.insert(0, str(PROJECT_ROOT))
+
+from calculators import (  # noqa: E402
+    BacktestATRCalculator,
+    BacktestMarketStateCalculator,
+    BacktestOrderFlowCalculator,
+    BacktestVolumeProfileCalculator,
+    Params,
+    compute,
+)
+
+YEAR_ROWS = 525_600
+CALIBRATION_FILE = "btcperp-1m-2022-01.csv.gz"
+#: The random walk's parameters as measured from btcperp-1m-2022-01 (used when
+#: the file is not found): sd of the 1-minute log return, mean upper and lower
+#: wick (fraction of price), mean and sd of log volume, the correlation of log
+#: volume with the standardized log |return|, the first open.
+FALLBACK_CALIBRATION = {
+    "return_sd": 0.0009875,
+    "wick_up_mean": 0.0002656,
+    "wick_down_mean": 0.0002579,
+    "log_volume_mean": 14.1040219,
+    "log_volume_sd": 1.1550798,
+    "volume_coupling": 0.4820684,
+    "start_price": 46319.0,
+}
+TICK = 0.1
+STUDENT_DF = 3.0
+WARMUP_ROWS = 2_000
+TARGETS = {"year_seconds_max": 1.0, "ratio_min": 200.0, "peak_mib_max": 1024.0}
+
+
+def data_dir(explicit: str | None = None) -> Path:
+    return Path(
+        explicit or os.environ.get("PARITY_DATA_DIR") or PROJECT_ROOT.parent / "shared" / "data"
+    )
+
+
+def calibrate(root: Path) -> tuple[dict[str, float], str]:
+    """The random walk's parameters, measured from btcperp-1m if found."""
+    path = root / CALIBRATION_FILE
+    if not path.is_file():
+        return dict(FALLBACK_CALIBRATION), "constants (measured once from btcperp-1m-2022-01)"
+    from parity.io.tables import candles_frame, read_table
+
+    c = candles_frame(read_table(path))
+    o, h, lo, cl, v = (c[k].to_numpy() for k in ("open", "high", "low", "close", "volume"))
+    r = np.diff(np.log(cl))
+    moved = r != 0
+    z = _standardize(np.log(np.abs(r[moved])))
+    log_v = np.log(v[1:][moved])
+    cal = {
+        "return_sd": float(r.std()),
+        "wick_up_mean": float(np.mean((h - np.maximum(o, cl)) / cl)),
+        "wick_down_mean": float(np.mean((np.minimum(o, cl) - lo) / cl)),
+        "log_volume_mean": float(np.log(v).mean()),
+        "log_volume_sd": float(np.log(v).std()),
+        "volume_coupling": float(np.corrcoef(z, log_v)[0, 1]),
+        "start_price": float(o[0]),
+    }
+    return {k: round(x, 7) for k, x in cal.items()}, f"measured from {CALIBRATION_FILE}"
+
+
+def _standardize(x: np.ndarray) -> np.ndarray:
+    return (x - x.mean()) / x.std()
+
+
+def random_walk(rows: int, seed: int, cal: dict[str, float]) -> pd.DataFrame:
+    """``rows`` gap-free 1-minute candles from 2024-01-01 UTC, deterministic in ``seed``:
+    Student-t (df 3) log returns with sd ``return_sd``, open = previous close,
+    exponential wicks, lognormal volume coupled to the size of the move, prices
+    on a 0.1 grid."""
+    rng = np.random.Generator(np.random.PCG64(seed))
+    scale = cal["return_sd"] / math.sqrt(STUDENT_DF / (STUDENT_DF - 2.0))
+    r = rng.standard_t(STUDENT_DF, rows) * scale
+    close = cal["start_price"] * np.exp(np.cumsum(r))
+    open_ = np.r_[cal["start_price"], close[:-1]]
+    up = rng.exponential(cal["wick_up_mean"], rows) * close
+    down = rng.exponential(cal["wick_down_mean"], rows) * close
+    high = np.maximum(open_, close) + up
+    low = np.minimum(open_, close) - down
+    open_, high, low, close = (np.round(x / TICK) * TICK for x in (open_, high, low, close))
+    high = np.maximum.reduce([high, open_, close])
+    low = np.minimum.reduce([low, open_, close])
+    rho = cal["volume_coupling"]
+    z = _standardize(np.log(np.abs(r) + 1e-12))
+    log_v = cal["log_volume_mean"] + cal["log_volume_sd"] * (
+        rho * z + math.sqrt(1.0 - rho * rho) * rng.standard_normal(rows)
+    )
+    index = pd.date_range("2024-01-01", periods=rows, freq="1min", tz="UTC", name="ts")
+    return pd.DataFrame(
+        {"open": open_, "high": high, "low": low, "close": close, "volume": np.exp(log_v)},
+        index=index,
+    )
+
+
+def make_candles(rows: int, seed: int, source: str, root: Path) -> tuple[pd.DataFrame, dict]:
+    """The candles and a description of their source."""
+    info: dict = {"rows": rows, "seed": seed}
+    if source in ("auto", "simulator"):
+        from fixtures.simulator import simulate_candles
+
+        days = rows / 1440
+        sim = simulate_candles(days, seed=seed)
+        info["simulator_rows"] = len(sim)
+        info["simulator_flat_bars_pct"] = round(100 * float((sim["high"] == sim["low"]).mean()), 1)
+        if len(sim) >= rows or source == "simulator":
+            info["source"] = "simulator"
+            info["how"] = f"fixtures.simulator.simulate_candles({days:g}, seed={seed})"
+            return sim[["open", "high", "low", "close", "volume"]].iloc[:rows], info
+        info["why_not_simulator"] = (
+            f"simulate_candles({days:g}, seed={seed}) gives {len(sim):,} bars for {rows:,} minutes "
+            "(quiet minutes have no bar) and thin bars (about 3 trades each)"
+        )
+    cal, origin = calibrate(root)
+    info["source"] = "random_walk"
+    info["how"] = (
+        "deterministic random walk (PCG64 seed), BTC-perp-like 1-minute statistics: "
+        "Student-t df 3 log returns, exponential wicks, lognormal volume coupled to |return|, "
+        f"tick {TICK:g}, gap-free minutes"
+    )
+    info["calibration"] = cal
+    info["calibration_source"] = origin
+    return random_walk(rows, seed, cal), info
+
+
+def time_compute(candles: pd.DataFrame, repeat: int) -> dict:
+    params = Params()
+    began = time.perf_counter()
+    compute(candles.iloc[:WARMUP_ROWS], params)
+    first = time.perf_counter() - began
+    runs = []
+    out = None
+    for _ in range(repeat):
+        began = time.perf_counter()
+        out = compute(candles, params)
+        runs.append(time.perf_counter() - began)
+    best = min(runs)
+    return {
+        "seconds": round(best, 4),
+        "runs_seconds": [round(x, 4) for x in runs],
+        "repeat": repeat,
+        "us_per_row": round(1e6 * best / len(candles), 4),
+        "first_call_seconds": round(first, 3),
+        "first_call_rows": min(WARMUP_ROWS, len(candles)),
+        "_out": out,
+    }
+
+
+def time_per_timestamp(candles: pd.DataFrame, rows: int, expected: pd.DataFrame) -> dict:
+    """The four per-timestamp calls per bar, on the last ``lookback_period`` minutes as dicts."""
+    params = Params()
+    rows = min(rows, len(candles))
+    head = candles.iloc[:rows]
+    records = [
+        {"timestamp": ts, "open": o, "high": h, "low": lo, "close": c, "volume": v}
+        for ts, o, h, lo, c, v in zip(
+            head.index, *(head[k].to_numpy().tolist() for k in ("open", "high", "low", "close", "volume")),
+            strict=True,
+        )
+    ]
+    times = head.index.asi8
+    starts = np.searchsorted(times, times - params.lookback_period * 60_000_000_000, side="right")
+    vp = BacktestVolumeProfileCalculator(params)
+    of = BacktestOrderFlowCalculator(params)
+    ms = BacktestMarketStateCalculator(params)
+    atr_calc = BacktestATRCalculator(params)
+    vp.calculate_profile(records[:10])  # warm (numba already compiled by compute)
+    got = np.empty((rows, 6))
+    states = []
+    began = time.perf_counter()
+    for t in range(rows):
+        window = records[starts[t] : t + 1]
+        profile = vp.calculate_profile(window)
+        flow = of.calculate_flow(window)
+        state = ms.calculate_state(window[-1]["close"], window, profile, flow)
+        atr = atr_calc.calculate_atr(window)
+        got[t] = (profile["poc"], profile["vah"], profile["val"], flow["buy_volume"], flow["cumulative_delta"], atr)
+        states.append(state["state"])
+    seconds = time.perf_counter() - began
+    want = expected.iloc[:rows]
+    cols = ["poc", "vah", "val", "buy_volume", "cumulative_delta", "atr"]
+    same = np.isclose(got, want[cols].to_numpy(), rtol=1e-12, atol=1e-9, equal_nan=True).all(axis=1)
+    same &= np.asarray(states, dtype=object) == want["state"].to_numpy()
+    return {
+        "rows": rows,
+        "seconds": round(seconds, 3),
+        "us_per_row": round(1e6 * seconds / rows, 2),
+        "calls_per_row": [
+            "BacktestVolumeProfileCalculator().calculate_profile",
+            "BacktestOrderFlowCalculator().calculate_flow",
+            "BacktestMarketStateCalculator().calculate_state",
+            "BacktestATRCalculator().calculate_atr",
+        ],
+        "candles_per_call": f"the last {params.lookback_period} minutes as dicts "
+        "(keys timestamp (tz-aware pandas Timestamp), open, high, low, close, volume)",
+        "rows_equal_to_compute": int(same.sum()),
+    }
+
+
+def child(args: argparse.Namespace) -> int:
+    """Run in a fresh process: the memory measurement or the cold compile."""
+    if args.child == "compile":
+        candles = random_walk(WARMUP_ROWS, args.seed, FALLBACK_CALIBRATION)
+        began = time.perf_counter()
+        compute(candles, Params())
+        print(json.dumps({"seconds": time.perf_counter() - began}))
+        return 0
+    candles, _ = make_candles(args.rows, args.seed, args.source, data_dir(args.data_dir))
+    compute(candles.iloc[:WARMUP_ROWS], Params())
+    before = _rss_mib()
+    compute(candles, Params())
+    print(json.dumps({"before_compute_mib": before, "peak_mib": _maxrss_mib()}))
+    return 0
+
+
+def _maxrss_mib() -> float:
+    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    return round(kib / (1024 * 1024) if sys.platform == "darwin" else kib / 1024, 1)
+
+
+def _rss_mib() -> float:
+    try:
+        with open("/proc/self/statm") as fh:
+            pages = int(fh.read().split()[1])
+        return round(pages * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
+    except OSError:  # pragma: no cover - not Linux
+        return _maxrss_mib()
+
+
+def _run_child(extra: list[str], env: dict[str, str] | None = None) -> dict:
+    proc = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), *extra],
+        capture_output=True, text=True, check=True, env=env, cwd=PROJECT_ROOT,
+    )  # fmt: skip
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=YEAR_ROWS, help="candles for compute (default a year)")
+    parser.add_argument("--per-timestamp-rows", type=int, default=20_000)
+    parser.add_argument("--repeat", type=int, default=3, help="compute runs; the best is reported")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--source", choices=("auto", "simulator", "walk"), default="auto")
+    parser.add_argument("--data-dir", help="where btcperp-1m is (default: $PARITY_DATA_DIR or ../shared/data)")
+    parser.add_argument("--no-cold-compile", action="store_true", help="skip the cold-compile subprocess")
+    parser.add_argument("--child", choices=("memory", "compile"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        return child(args)
+
+    candles, data_info = make_candles(args.rows, args.seed, args.source, data_dir(args.data_dir))
+    timed = time_compute(candles, max(1, args.repeat))
+    out = timed.pop("_out")
+    per_ts = time_per_timestamp(candles, args.per_timestamp_rows, out)
+    source = data_info["source"] if args.source == "auto" else args.source
+    child_args = ["--child", "memory", "--rows", str(args.rows), "--seed", str(args.seed),
+                  "--source", "walk" if source == "random_walk" else "simulator"]  # fmt: skip
+    if args.data_dir:
+        child_args += ["--data-dir", args.data_dir]
+    memory = _run_child(child_args)
+    memory["measured_in"] = "a fresh subprocess: build the candles, warm up, one compute"
+    if args.no_cold_compile:
+        timed["cold_compile_seconds"] = None
+    else:
+        with tempfile.TemporaryDirectory() as cache:
+            env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+            cold = _run_child(["--child", "compile", "--seed", str(args.seed)], env=env)
+        timed["cold_compile_seconds"] = round(cold["seconds"], 2)
+        timed["cold_compile_note"] = f"first compute on {WARMUP_ROWS:,} rows with an empty numba cache"
+
+    ratio = per_ts["us_per_row"] / timed["us_per_row"]
+    year_seconds = timed["seconds"] * YEAR_ROWS / args.rows
+    report = {
+        "benchmark": "calculators",
+        "data": data_info,
+        "params": "defaults (Params())",
+        "compute": timed,
+        "per_timestamp": per_ts,
+        "ratio_per_row": round(ratio, 1),
+        "memory": memory,
+        "targets": {
+            **TARGETS,
+            "year_seconds": round(year_seconds, 3),
+            "year_seconds_extrapolated": args.rows != YEAR_ROWS,
+            "year_seconds_met": year_seconds <= TARGETS["year_seconds_max"],
+            "ratio_met": ratio >= TARGETS["ratio_min"],
+            "peak_mib_met": memory["peak_mib"] < TARGETS["peak_mib_max"],
+        },
+        "machine": {
+            "cpus": os.cpu_count(),
+            "numba_threads": numba.config.NUMBA_NUM_THREADS,
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "numba": numba.__version__,
+            "numpy": np.__version__,
+            "pandas": pd.__version__,
+        },
+    }
+    json.dump(report, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,61 @@
+"""``parity gate parity.json``: re-judge a stored result, offline, optionally
+against a committed baseline (a ratchet: parity may only improve)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from parity.cli.errors import EXIT_GATE_FAILED, EXIT_OK, ParityError
+from parity.harness.config import load_config
+from parity.harness.gate import evaluate, ratchet
+
+__all__ = ["register"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "gate",
+        help="re-check a stored parity.json against the thresholds (and a baseline) without a database",
+    )
+    parser.add_argument("report", type=Path, metavar="PARITY_JSON")
+    parser.add_argument(
+        "--config", default=None, metavar="FILE", help="parity.toml with the thresholds"
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="a committed parity.json to ratchet against",
+    )
+    parser.set_defaults(func=run)
+
+
+def _read(path: Path, what: str) -> dict:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ParityError(f"{what} {path} not found") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ParityError(f"{what} {path} is not a readable parity.json: {exc}") from None
+    if not isinstance(document, dict) or not isinstance(document.get("symbols"), dict):
+        raise ParityError(f"{what} {path} is not a parity.json (no 'symbols' section)")
+    return document
+
+
+def run(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    current = _read(args.report, "report")
+    verdicts = evaluate(current["symbols"], config.checks)
+    if args.baseline is not None:
+        verdicts += ratchet(current["symbols"], _read(args.baseline, "baseline")["symbols"], config)
+    for v in verdicts:
+        mark = "pass" if v["passed"] else "FAIL"
+        print(
+            f"{mark}  {v['name']}: {v['value']} ({'>=' if v['op'] == 'min' else '<='} {v['threshold']})"
+        )
+    failed = sum(not v["passed"] for v in verdicts)
+    print(f"gate: {'PASS' if not failed else f'FAIL ({failed} of {len(verdicts)})'}")
+    return EXIT_OK if not failed else EXIT_GATE_FAILED

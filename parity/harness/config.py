@@ -1,0 +1,290 @@
+"""``parity.toml``: the harness's configuration, loaded, checked and frozen.
+
+Every section is optional; an absent key takes the default documented in
+docs/parity.md.  Unknown sections and keys are refused with a message naming
+them (a typo must not silently disable a threshold)::
+
+    [params]                      # calculators.Params keys (expert mode etc.)
+    lookback_period = 60
+
+    [schema]                      # where the live engine keeps its rows
+    namespace = "public"
+    [schema.market_state]
+    table = "market_state"
+    id_column = "id"              # "" when the table has no id column
+    columns = { state = "state" } # this project's name -> stored name
+    [schema.units]                # stored value * factor = this project's unit
+    buy_pressure = 100.0          # e.g. pressures stored as 0..1
+    [schema.states]               # stored label -> this project's label
+    balanced = "BALANCE"
+
+    [alignment]
+    bar_offset_minutes = 1        # a row written at 10:01:03 describes bar 10:00
+
+    [tolerance]                   # per metric, in its unit (parity/harness/metrics.py)
+    poc = 2.0
+
+    [gate.state]                  # thresholds: min_<statistic> / max_<statistic>
+    min_match_rate = 0.6
+
+    [ratchet]
+    slack = 0.01                  # how much worse than the baseline a gated figure may get
+
+    [[ignore]]                    # known, explained mismatches: counted as ignored
+    metric = "state"
+    symbol = "XRPETH"
+    start = "2019-10-12T00:00Z"
+    end = "2019-10-12T01:00Z"
+    reason = "exchange outage"
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from calculators import STATES, Params
+from parity.cli.errors import ParityError
+from parity.db.names import TableNames
+from parity.harness.metrics import METRICS
+
+__all__ = ["Check", "HarnessConfig", "IgnoreRule", "LiveSchema", "load_config"]
+
+_LIVE_TABLES = ("volume_profile", "order_flow", "market_state")
+_SCHEMA_TABLES = ("symbols", "candles", *_LIVE_TABLES)
+#: Statistics a gate threshold may name, per kind of metric (see parity/harness/compare.py).
+PSEUDO_METRICS = {
+    "coverage": ("share",),
+    "value_area": ("mean_iou", "median_iou"),
+}
+_STATISTICS = (
+    "match_rate", "mean_error", "median_error", "p95_error", "max_error", "correlation",
+    "kappa", "changes_matched_share", "median_abs_lag_minutes",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class LiveSchema:
+    """Names of the symbols, candles and live tables, unit factors and state labels."""
+
+    tables: Mapping[str, TableNames]
+    id_columns: Mapping[str, bool]
+    units: Mapping[str, float]
+    states: Mapping[str, str]
+
+    def state_label(self, stored: str) -> str:
+        """This project's label for a stored one; `ParityError` if unknown."""
+        if stored in self.states:
+            return self.states[stored]
+        if stored in STATES:
+            return stored
+        raise ParityError(
+            f"unknown state label {stored!r} in the live rows; map it under [schema.states]"
+        )
+
+
+@dataclass(frozen=True)
+class Check:
+    """One gate threshold: ``metric``'s ``statistic`` must be ``op`` ``threshold``."""
+
+    metric: str
+    statistic: str
+    op: str  # "min" (value >= threshold) or "max" (value <= threshold)
+    threshold: float
+
+    @property
+    def name(self) -> str:
+        return f"{self.metric}.{self.op}_{self.statistic}"
+
+    def passes(self, value: float | None) -> bool:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return False
+        return value >= self.threshold if self.op == "min" else value <= self.threshold
+
+
+@dataclass(frozen=True)
+class IgnoreRule:
+    """A known mismatch: divergences it matches are counted as ignored."""
+
+    reason: str
+    metric: str | None = None
+    symbol: str | None = None
+    start: pd.Timestamp | None = None
+    end: pd.Timestamp | None = None
+
+    def matches(self, symbol: str, metric: str, minute: pd.Timestamp) -> bool:
+        return (
+            (self.metric is None or self.metric == metric)
+            and (self.symbol is None or self.symbol == symbol)
+            and (self.start is None or minute >= self.start)
+            and (self.end is None or minute < self.end)
+        )
+
+
+@dataclass(frozen=True)
+class HarnessConfig:
+    """The whole configuration; `load_config` builds it from a TOML file."""
+
+    params: Params = field(default_factory=Params)
+    schema: LiveSchema = field(default_factory=lambda: _schema({}))
+    bar_offset_minutes: int = 1
+    tolerance: Mapping[str, float] = field(
+        default_factory=lambda: {name: m.tolerance for name, m in METRICS.items()}
+    )
+    checks: tuple[Check, ...] = ()
+    ratchet_slack: float = 0.01
+    ignore: tuple[IgnoreRule, ...] = ()
+    source: str = "(defaults)"
+
+
+def load_config(path: str | Path | None) -> HarnessConfig:
+    """The configuration in ``path`` (TOML), or the defaults when None.
+
+    Raises `ParityError` naming the file and the offending key.
+    """
+    if path is None:
+        return HarnessConfig()
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ParityError(f"config file {path} not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ParityError(f"cannot read config file {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ParityError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        return from_dict(raw, source=str(path))
+    except ParityError as exc:
+        raise ParityError(f"{path}: {exc}") from None
+
+
+def from_dict(raw: Mapping[str, Any], source: str = "(dict)") -> HarnessConfig:
+    """Build a `HarnessConfig` from the parsed TOML mapping."""
+    _known(raw, ("params", "schema", "alignment", "tolerance", "gate", "ratchet", "ignore"), "")
+    params = Params.from_dict(dict(raw.get("params", {})))
+    alignment = raw.get("alignment", {})
+    _known(alignment, ("bar_offset_minutes",), "alignment")
+    offset = alignment.get("bar_offset_minutes", 1)
+    if not isinstance(offset, int) or not 0 <= offset <= 60:
+        raise ParityError("[alignment] bar_offset_minutes must be a whole number 0..60")
+    tolerance = {name: m.tolerance for name, m in METRICS.items()}
+    for name, value in raw.get("tolerance", {}).items():
+        if name not in METRICS:
+            raise ParityError(f"[tolerance] unknown metric {name!r} (known: {', '.join(METRICS)})")
+        tolerance[name] = _number(value, f"[tolerance] {name}", minimum=0.0)
+    ratchet = raw.get("ratchet", {})
+    _known(ratchet, ("slack",), "ratchet")
+    return HarnessConfig(
+        params=params,
+        schema=_schema(raw.get("schema", {})),
+        bar_offset_minutes=offset,
+        tolerance=tolerance,
+        checks=_checks(raw.get("gate", {})),
+        ratchet_slack=_number(ratchet.get("slack", 0.01), "[ratchet] slack", minimum=0.0),
+        ignore=tuple(_ignore(rule, i) for i, rule in enumerate(raw.get("ignore", []))),
+        source=source,
+    )
+
+
+def _schema(raw: Mapping[str, Any]) -> LiveSchema:
+    _known(raw, ("namespace", *_SCHEMA_TABLES, "units", "states"), "schema")
+    namespace = raw.get("namespace") or None
+    tables: dict[str, TableNames] = {}
+    ids: dict[str, bool] = {}
+    for name in _SCHEMA_TABLES:
+        section = raw.get(name, {})
+        _known(section, ("table", "columns", "id_column"), f"schema.{name}")
+        columns = {str(k): str(v) for k, v in section.get("columns", {}).items()}
+        id_column = section.get("id_column", "id")
+        if id_column:
+            columns.setdefault("id", str(id_column))
+        ids[name] = bool(id_column)
+        tables[name] = TableNames(str(section.get("table", name)), namespace, columns)
+    units = {}
+    for metric, factor in raw.get("units", {}).items():
+        if metric not in METRICS or METRICS[metric].kind == "label":
+            raise ParityError(f"[schema.units] unknown numeric metric {metric!r}")
+        units[metric] = _number(factor, f"[schema.units] {metric}")
+    states = {}
+    for stored, ours in raw.get("states", {}).items():
+        if ours not in STATES:
+            raise ParityError(
+                f"[schema.states] {stored!r} maps to {ours!r}, not one of {', '.join(STATES)}"
+            )
+        states[str(stored)] = ours
+    return LiveSchema(tables=tables, id_columns=ids, units=units, states=states)
+
+
+def _checks(raw: Mapping[str, Any]) -> tuple[Check, ...]:
+    checks = []
+    for metric, limits in raw.items():
+        if metric not in METRICS and metric not in PSEUDO_METRICS:
+            known = ", ".join([*METRICS, *PSEUDO_METRICS])
+            raise ParityError(f"[gate] unknown metric {metric!r} (known: {known})")
+        if not isinstance(limits, Mapping):
+            raise ParityError(f"[gate.{metric}] must be a table of min_/max_ thresholds")
+        allowed = PSEUDO_METRICS.get(metric, _STATISTICS)
+        for key, value in limits.items():
+            op, _, statistic = key.partition("_")
+            if op not in ("min", "max") or statistic not in allowed:
+                raise ParityError(
+                    f"[gate.{metric}] unknown threshold {key!r} "
+                    f"(min_/max_ + one of {', '.join(allowed)})"
+                )
+            checks.append(Check(metric, statistic, op, _number(value, f"[gate.{metric}] {key}")))
+    return tuple(checks)
+
+
+def _ignore(rule: Any, i: int) -> IgnoreRule:
+    where = f"[[ignore]] #{i + 1}"
+    if not isinstance(rule, Mapping):
+        raise ParityError(f"{where} must be a table")
+    _known(rule, ("reason", "metric", "symbol", "start", "end"), "ignore")
+    if not str(rule.get("reason", "")).strip():
+        raise ParityError(f"{where} needs a reason (a known mismatch must be explained)")
+    metric = rule.get("metric")
+    if metric is not None and metric not in METRICS:
+        raise ParityError(f"{where} unknown metric {metric!r}")
+    return IgnoreRule(
+        reason=str(rule["reason"]).strip(),
+        metric=metric,
+        symbol=rule.get("symbol"),
+        start=_time(rule.get("start"), f"{where} start"),
+        end=_time(rule.get("end"), f"{where} end"),
+    )
+
+
+def _time(value: Any, where: str) -> pd.Timestamp | None:
+    if value is None:
+        return None
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise ParityError(f"{where} {value!r} is not a time") from None
+    if stamp.tzinfo is None:
+        raise ParityError(f"{where} {value!r} has no timezone (use e.g. 2024-01-01T00:00Z)")
+    return stamp.tz_convert("UTC")
+
+
+def _number(value: Any, where: str, minimum: float | None = None) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ParityError(f"{where} must be a number, not {value!r}")
+    if minimum is not None and value < minimum:
+        raise ParityError(f"{where} must be >= {minimum}")
+    return float(value)
+
+
+def _known(section: Any, keys: tuple[str, ...], where: str) -> None:
+    if not isinstance(section, Mapping):
+        raise ParityError(f"[{where}] must be a table")
+    unknown = sorted(set(section) - set(keys))
+    if unknown:
+        label = f"[{where}] " if where else ""
+        raise ParityError(f"{label}unknown key {unknown[0]!r} (known: {', '.join(keys)})")

@@ -1,0 +1,199 @@
+"""A parity run: for each symbol, calculate on the fly, compare with the stored
+live rows, and collect the report data (a plain dict, rendered elsewhere).
+
+The warm-up rule: bar ``t`` is compared only when the symbol's candles start
+at least ``lookback_period - 1`` minutes before it (``t >= first candle +
+lookback - 1 min``), so its window is full; earlier bars are counted apart
+(``warmup_minutes``), never as divergences.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from calculators import OUTPUT_COLUMNS, compute
+from parity.db.connect import connect
+from parity.harness.compare import Comparison, compare
+from parity.harness.config import HarnessConfig
+from parity.harness.source import SymbolData, load_symbol
+
+__all__ = ["SymbolResult", "compare_symbol", "run_symbols", "self_check"]
+
+_MINUTE = pd.Timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class SymbolResult:
+    """One symbol's summary (JSON-ready dict), divergence records, and the
+    per-minute series the HTML report plots (``series``: close, live_/calc_
+    poc, vah, val, state, cumulative_delta, and their errors)."""
+
+    summary: dict
+    divergences: pd.DataFrame
+    series: pd.DataFrame
+
+
+def run_symbols(
+    dsn: str,
+    config: HarnessConfig,
+    symbols: list[str],
+    start: pd.Timestamp | None = None,
+    end: pd.Timestamp | None = None,
+    jobs: int = 1,
+    config_path: str | None = None,
+) -> list[SymbolResult]:
+    """Compare every symbol (in parallel processes when ``jobs > 1``)."""
+    tasks = [(dsn, config, s, start, end, config_path) for s in symbols]
+    if jobs <= 1 or len(symbols) <= 1:
+        return [_run_one(*task) for task in tasks]
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(_run_one, *zip(*tasks, strict=True)))
+
+
+def _run_one(dsn, config, symbol, start, end, config_path) -> SymbolResult:
+    conn = connect(dsn)
+    try:
+        data = load_symbol(conn, config, symbol, start, end)
+    finally:
+        conn.close()
+    return compare_symbol(data, config, config_path)
+
+
+def calculated(data: SymbolData, config: HarnessConfig) -> pd.DataFrame:
+    """The calculators' output over the symbol's window (warm-up bars included)."""
+    frame = compute(data.candles, config.params)
+    return frame.loc[(frame.index >= data.start) & (frame.index < data.end)]
+
+
+def compared_bars(data: SymbolData, config: HarnessConfig, calc: pd.DataFrame) -> pd.DatetimeIndex:
+    """Bars of the window whose lookback window is full (see the module docstring)."""
+    full_from = data.first_candle + (config.params.lookback_period - 1) * _MINUTE
+    return calc.index[calc.index >= full_from]
+
+
+def compare_symbol(
+    data: SymbolData, config: HarnessConfig, config_path: str | None = None
+) -> SymbolResult:
+    """Calculate, compare and summarise one symbol."""
+    calc = calculated(data, config)
+    bars = compared_bars(data, config, calc)
+    live = data.live
+    in_window = live.index[(live.index >= data.start) & (live.index < data.end)]
+    without_candle = in_window.difference(calc.index)
+    live_compared = live.loc[live.index.intersection(bars)]
+    result = compare(
+        live_compared,
+        calc.loc[bars],
+        symbol=data.symbol,
+        tick_size=data.tick_size,
+        tolerance=config.tolerance,
+        ignore=config.ignore,
+    )
+    coverage = {
+        table: float(live_compared[cols[0]].notna().sum() / len(bars)) if len(bars) else None
+        for table, cols in _TABLE_PROBES.items()
+        if cols[0] in live_compared
+    }
+    covered_all = live_compared.reindex(bars)[
+        [c[0] for c in _TABLE_PROBES.values() if c[0] in live_compared]
+    ]
+    share = float(covered_all.notna().all(axis=1).mean()) if len(bars) else None
+    metrics = dict(result.metrics)
+    metrics["coverage"] = {"share": share, "per_table": coverage, "bars": len(bars)}
+    summary = {
+        "symbol": data.symbol,
+        "tick_size": data.tick_size,
+        "window": {
+            "start": data.start.isoformat(),
+            "end": data.end.isoformat(),
+            "minutes": int((data.end - data.start) / _MINUTE),
+        },
+        "candles_in_window": len(calc),
+        "warmup_minutes": len(calc) - len(bars),
+        "compared_minutes": len(bars),
+        "live_rows": {
+            "written": data.rows_written,
+            "duplicates": data.duplicates,
+            "without_candle": len(without_candle),
+            "minutes_without_live_row": int(len(bars) - covered_all.notna().all(axis=1).sum()),
+        },
+        "metrics": metrics,
+    }
+    divergences = _annotate(result, data, config, config_path)
+    series = pd.DataFrame({"close": data.candles["close"].reindex(bars)}, index=bars)
+    for column in ("poc", "vah", "val", "state", "cumulative_delta", "buy_pressure", "confidence"):
+        if column in live_compared:
+            series[f"live_{column}"] = live_compared[column].reindex(bars)
+            series[f"calc_{column}"] = calc.loc[bars, column]
+    return SymbolResult(summary=summary, divergences=divergences, series=series)
+
+
+_TABLE_PROBES = {
+    "volume_profile": ("poc",),
+    "order_flow": ("buy_pressure",),
+    "market_state": ("state",),
+}
+
+
+def _annotate(
+    result: Comparison, data: SymbolData, config: HarnessConfig, config_path: str | None
+) -> pd.DataFrame:
+    """Add what reproduces each divergent minute: the symbol, the parameters'
+    hash, a fingerprint of the candle window and the command."""
+    frame = result.divergences.copy()
+    if frame.empty:
+        return frame
+    frame.insert(0, "symbol", data.symbol)
+    frame["params_hash"] = config.params.digest()
+    fingerprints = {
+        m: window_fingerprint(data.candles, m, config.params.lookback_period)
+        for m in frame["minute"].unique()
+    }
+    frame["window_fingerprint"] = frame["minute"].map(fingerprints)
+    config_arg = f" --config {config_path}" if config_path else ""
+    frame["reproduce"] = [
+        f"parity run --symbol {data.symbol} --start {m.isoformat()} --end {(m + _MINUTE).isoformat()}{config_arg}"
+        for m in frame["minute"]
+    ]
+    return frame
+
+
+def window_fingerprint(candles: pd.DataFrame, minute: pd.Timestamp, lookback: int) -> str:
+    """SHA-256 (16 hex digits) of the candles of ``minute``'s lookback window:
+    their open times (ns) and ``open, high, low, close, volume`` as float64."""
+    window = candles.loc[(candles.index > minute - lookback * _MINUTE) & (candles.index <= minute)]
+    digest = hashlib.sha256(window.index.asi8.tobytes())
+    digest.update(
+        np.ascontiguousarray(
+            window[["open", "high", "low", "close", "volume"]].to_numpy(np.float64)
+        ).tobytes()
+    )
+    return digest.hexdigest()[:16]
+
+
+def self_check(data: SymbolData, config: HarnessConfig) -> dict[str, bool]:
+    """Compare the live rows with themselves and the calculators with
+    themselves; both must be perfect (every metric matches on every minute).
+    Returns ``{"live_vs_live": ok, "calculated_vs_calculated": ok}``."""
+    calc = calculated(data, config)
+    bars = compared_bars(data, config, calc)
+    live = data.live.loc[data.live.index.intersection(bars)]
+    calc = calc.loc[bars, [c for c in OUTPUT_COLUMNS if c in calc]]
+    checks = {}
+    for name, frame in (("live_vs_live", live), ("calculated_vs_calculated", calc)):
+        result = compare(
+            frame,
+            frame.copy(),
+            symbol=data.symbol,
+            tick_size=data.tick_size,
+            tolerance=dict.fromkeys(config.tolerance, 0.0),
+        )
+        checks[name] = result.divergences.empty and all(
+            m.get("match_rate") in (1.0, None) for m in result.metrics.values() if "match_rate" in m
+        )
+    return checks

@@ -1,0 +1,68 @@
+"""Write a directory of outputs atomically.
+
+Files are written into a fresh temporary directory beside the target; only
+when all are complete does it replace the target, by two renames (the old
+directory aside, the new one in place), then the old one is deleted.  A run
+killed while writing leaves the previous directory untouched; a run killed
+between the two renames leaves the previous directory as ``<out>.previous-*``
+beside an absent ``<out>`` (the next run cleans it up).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+__all__ = ["atomic_directory", "atomic_file"]
+
+
+@contextmanager
+def atomic_directory(target: str | Path) -> Iterator[Path]:
+    """Yield an empty staging directory; on normal exit it becomes ``target``.
+
+    On an exception the staging directory is removed and ``target`` is left
+    as it was.
+    """
+    target = Path(target).resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for stale in target.parent.glob(f".{target.name}.staging-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    for old in target.parent.glob(f"{target.name}.previous-*"):
+        if target.exists():
+            shutil.rmtree(old, ignore_errors=True)
+        else:  # a run died between the renames: bring the last report back
+            old.rename(target)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))
+    try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    os.chmod(staging, 0o755)
+    if target.exists():
+        aside = target.parent / f"{target.name}.previous-{os.getpid()}"
+        target.rename(aside)
+        staging.rename(target)
+        shutil.rmtree(aside, ignore_errors=True)
+    else:
+        staging.rename(target)
+
+
+@contextmanager
+def atomic_file(target: str | Path, mode: str = "w") -> Iterator:
+    """Open a temporary file beside ``target`` for writing; on normal exit it
+    replaces ``target`` (``os.replace``), on an exception it is deleted."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, mode) as handle:
+            yield handle
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,578 @@
+"""Ready-made worlds in PostgreSQL: a symbol's live rows replayed from its trades,
+the simulated demo world and the real-data world.
+
+- `replay_symbol`: read a symbol's trades, run `fixtures.replay.replay_live_rows`
+  and append the rows to the three live tables (``parity replay``).
+- `build_demo_world`: ``DEMO-USD``, simulated trades and candles plus 25 hours
+  of replayed live rows at the end (``parity fixtures demo``).
+- `build_real_world`: the real XRP/ETH tape and candles with 25 hours of
+  replayed live rows, plus candle-only symbols (``parity fixtures real``).
+
+A world is marked as built in ``parity_meta.parity_fixtures`` (one row per
+world: the parameters it was built with and what it holds), never in the live
+tables; building it again with the same parameters does nothing.  Like the rest
+of ``parity.db``, nothing here commits: the caller owns the transaction, so a
+failure leaves nothing half-built.  Details: ``docs/fixtures.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import psycopg2.extensions
+from psycopg2 import sql
+
+from calculators.params import Params
+from calculators.trades import candles_from_trades
+from fixtures.replay import DEFAULT_WINDOW, Imperfections, LiveRows, replay_live_rows
+from fixtures.simulator import simulate
+from parity.cli.errors import ParityError
+from parity.db.schema import apply_schema, ensure_symbol, symbol_info
+from parity.db.store import LIVE_TABLES, read_trades, write_candles, write_live_rows, write_trades
+from parity.io.tables import candles_frame, read_table, trades_frame
+
+__all__ = [
+    "DEMO_DAYS",
+    "DEMO_SEED",
+    "DEMO_SYMBOL",
+    "META_SCHEMA",
+    "META_TABLE",
+    "REAL_CANDLE_FILES",
+    "REAL_TRADE_SYMBOL",
+    "ReplayOutcome",
+    "WorldOutcome",
+    "build_demo_world",
+    "build_real_world",
+    "count_live_rows",
+    "delete_live_rows",
+    "ensure_meta",
+    "read_marker",
+    "replay_symbol",
+    "resolve_data_dir",
+]
+
+Connection = psycopg2.extensions.connection
+
+#: Where world markers live: a schema of its own, apart from the live tables.
+META_SCHEMA = "parity_meta"
+META_TABLE = "parity_fixtures"
+
+DEMO_SYMBOL = "DEMO-USD"
+DEMO_TICK_SIZE = 0.01
+DEMO_START = "2025-01-01T00:00:00Z"
+DEMO_START_PRICE = 100.0
+DEMO_DAYS = 30
+DEMO_SEED = 1
+
+#: The real tape replayed into live rows: symbol, tick size, trades file, candles file.
+REAL_TRADE_SYMBOL = (
+    "XRPETH",
+    1e-8,
+    "xrpeth-trades-2019-10-11.csv.gz",
+    "xrpeth-1m-2019-10-11.csv.gz",
+)
+#: Candle-only symbols of the real world (tick size inferred from the prices).
+REAL_CANDLE_FILES = (
+    ("BTCPERP", "btcperp-1m-2022-01.csv.gz"),
+    ("ALTBTC", "altbtc-1m-2017-11-05.csv.gz"),
+    ("LINKUSDT", "linkusdt-perp-1m-2023-02.csv.gz"),
+    ("AVAXUSDT", "avaxusdt-perp-1m-2023-09.csv.gz"),
+    ("DOTUSDT", "dotusdt-perp-1m-2024-11.csv.gz"),
+)
+# Bump when a world's construction changes, so stored worlds are rebuilt.
+_WORLD_VERSION = 1
+_MINUTE = pd.Timedelta(minutes=1)
+_META_LOCK = 7234402902  # serialises CREATE SCHEMA/TABLE IF NOT EXISTS (not race-free)
+
+
+# ----------------------------------------------------------------------------- replay
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayOutcome:
+    """What `replay_symbol` did: the rows (``live``), the trades read, the rows
+    deleted first (``--replace``) and written, and the seconds it took."""
+
+    symbol: str
+    symbol_id: int
+    live: LiveRows
+    trades_read: int
+    rows_deleted: int
+    rows_written: int
+    seconds: float
+
+
+def replay_symbol(
+    conn: Connection,
+    symbol: str,
+    *,
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+    params: Params | None = None,
+    imperfections: Imperfections | None = None,
+    seed: int = 0,
+    replace: bool = False,
+) -> ReplayOutcome:
+    """Replay ``symbol``'s stored trades into the live tables for bars opened in ``[start, end)``.
+
+    The window defaults to the last 25 hours of the stored trades (``end`` =
+    the last trade's minute + 1 minute).  Every trade before ``end`` is read,
+    so the first bars have their warm-up.  Rows already stored for the window
+    (rows written at ``[start + 1 min, end + 1 min)``, the window's bars by the
+    timing rule) make it refuse unless ``replace``, which deletes them first.
+    Never touches ``candles`` or ``trades``.  No commit.  Raises `ParityError`
+    for an unknown symbol, a symbol without trades or stored rows without
+    ``replace``.
+    """
+    began = time.perf_counter()
+    symbol_id, _ = symbol_info(conn, symbol)
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*), max(ts) FROM trades WHERE symbol_id = %s", (symbol_id,))
+        count, last = cur.fetchone()
+    if not count:
+        raise ParityError(f"symbol {symbol!r} has no trades to replay (load them first)")
+    end_t = (
+        _utc(end)
+        if end is not None
+        else pd.Timestamp(last).tz_convert("UTC").floor("min") + _MINUTE
+    )
+    start_t = _utc(start) if start is not None else end_t - DEFAULT_WINDOW
+    trades = read_trades(conn, symbol_id, end=end_t)
+    if trades.empty:
+        raise ParityError(f"symbol {symbol!r} has no trades before {end_t.isoformat()}")
+    live = replay_live_rows(
+        trades, params, start=start_t, end=end_t, imperfections=imperfections, seed=seed
+    )
+    existing = count_live_rows(conn, symbol_id, live.start, live.end)
+    deleted = 0
+    if existing:
+        if not replace:
+            raise ParityError(
+                f"symbol {symbol!r} already has {existing:,} live rows for bars in "
+                f"[{live.start.isoformat()}, {live.end.isoformat()}); "
+                "pass --replace to delete them and replay"
+            )
+        deleted = delete_live_rows(conn, symbol_id, live.start, live.end)
+    written = write_live_rows(conn, symbol_id, **live.frames())
+    return ReplayOutcome(
+        symbol, symbol_id, live, len(trades), deleted, written, time.perf_counter() - began
+    )
+
+
+def count_live_rows(
+    conn: Connection,
+    symbol_id: int,
+    start: pd.Timestamp | None = None,
+    end: pd.Timestamp | None = None,
+) -> int:
+    """Rows of ``symbol_id`` in the three live tables whose bar (``floor(ts) - 1 min``)
+    opened in ``[start, end)`` (whole minutes; either bound optional)."""
+    where, args = _live_where(symbol_id, start, end)
+    parts = sql.SQL(" + ").join(
+        sql.SQL("(SELECT count(*) FROM {} WHERE {})").format(sql.Identifier(t), where)
+        for t in LIVE_TABLES
+    )
+    with conn.cursor() as cur:
+        cur.execute(sql.SQL("SELECT {}").format(parts), args * len(LIVE_TABLES))
+        return int(cur.fetchone()[0])
+
+
+def delete_live_rows(
+    conn: Connection,
+    symbol_id: int,
+    start: pd.Timestamp | None = None,
+    end: pd.Timestamp | None = None,
+) -> int:
+    """Delete the rows `count_live_rows` counts; returns how many.  No commit."""
+    where, args = _live_where(symbol_id, start, end)
+    total = 0
+    with conn.cursor() as cur:
+        for table in LIVE_TABLES:
+            cur.execute(
+                sql.SQL("DELETE FROM {} WHERE {}").format(sql.Identifier(table), where), args
+            )
+            total += cur.rowcount
+    return total
+
+
+def _live_where(
+    symbol_id: int, start: pd.Timestamp | None, end: pd.Timestamp | None
+) -> tuple[sql.Composable, list[Any]]:
+    clauses = [sql.SQL("symbol_id = %s")]
+    args: list[Any] = [int(symbol_id)]
+    if start is not None:
+        clauses.append(sql.SQL("ts >= %s"))
+        args.append((_utc(start) + _MINUTE).to_pydatetime())
+    if end is not None:
+        clauses.append(sql.SQL("ts < %s"))
+        args.append((_utc(end) + _MINUTE).to_pydatetime())
+    return sql.SQL(" AND ").join(clauses), args
+
+
+# ----------------------------------------------------------------------------- markers
+
+
+def ensure_meta(conn: Connection) -> None:
+    """Create ``parity_meta.parity_fixtures`` if needed (idempotent; no commit).
+
+    Columns: ``name`` (the world, primary key), ``params`` (jsonb: what it was
+    built from), ``summary`` (jsonb: what it holds), ``built_at``.
+    """
+    with conn.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", (_META_LOCK,))
+        cur.execute(
+            sql.SQL(
+                "CREATE SCHEMA IF NOT EXISTS {schema}; "
+                "CREATE TABLE IF NOT EXISTS {table} ("
+                " name text PRIMARY KEY,"
+                " params jsonb NOT NULL,"
+                " summary jsonb NOT NULL,"
+                " built_at timestamptz NOT NULL DEFAULT now())"
+            ).format(
+                schema=sql.Identifier(META_SCHEMA),
+                table=sql.Identifier(META_SCHEMA, META_TABLE),
+            )
+        )
+
+
+def read_marker(conn: Connection, name: str) -> dict[str, Any] | None:
+    """``{"params": ..., "summary": ..., "built_at": ...}`` of world ``name``, or None."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT to_regclass(%s)", (f"{META_SCHEMA}.{META_TABLE}",))
+        if cur.fetchone()[0] is None:
+            return None
+        cur.execute(
+            sql.SQL("SELECT params, summary, built_at FROM {} WHERE name = %s").format(
+                sql.Identifier(META_SCHEMA, META_TABLE)
+            ),
+            (name,),
+        )
+        row = cur.fetchone()
+    if row is None:
+        return None
+    return {"params": row[0], "summary": row[1], "built_at": row[2]}
+
+
+def _write_marker(conn: Connection, name: str, params: dict, summary: dict) -> None:
+    with conn.cursor() as cur:
+        cur.execute(
+            sql.SQL(
+                "INSERT INTO {} (name, params, summary, built_at) VALUES (%s, %s, %s, now()) "
+                "ON CONFLICT (name) DO UPDATE SET params = EXCLUDED.params, "
+                "summary = EXCLUDED.summary, built_at = EXCLUDED.built_at"
+            ).format(sql.Identifier(META_SCHEMA, META_TABLE)),
+            (name, json.dumps(params), json.dumps(summary)),
+        )
+
+
+def _lock_world(conn: Connection, name: str) -> None:
+    """Serialise two builds of the same world (until the transaction ends)."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"parity_fixtures:{name}",))
+
+
+# ----------------------------------------------------------------------------- worlds
+
+
+@dataclass(frozen=True, slots=True)
+class WorldOutcome:
+    """What a world build did: ``built`` False when the world was already there
+    (nothing written); ``summary`` what the world holds; ``lines`` a report
+    for the user; ``seconds`` the wall time."""
+
+    name: str
+    built: bool
+    summary: dict[str, Any]
+    lines: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def build_demo_world(
+    conn: Connection, *, days: float = DEMO_DAYS, seed: int = DEMO_SEED
+) -> WorldOutcome:
+    """Make sure the demo world exists: ``DEMO-USD`` (tick 0.01), ``days`` days of
+    simulated trades and candles from 2025-01-01 (`fixtures.simulator.simulate`
+    with ``seed``) and the live rows of the last 25 hours, replayed with the
+    default imperfections and ``seed``.
+
+    Does nothing when the marker says it was built with the same parameters
+    and the stored candles and live rows still match it.  Otherwise every row
+    of ``DEMO-USD`` (trades, candles, live rows) is deleted and the world is
+    rebuilt: the demo symbol belongs to this fixture.  No commit.
+    """
+    began = time.perf_counter()
+    if days < 2:
+        raise ParityError(f"--days {days!r}: the demo world needs at least 2 days")
+    params = {
+        "version": _WORLD_VERSION,
+        "symbol": DEMO_SYMBOL,
+        "tick_size": DEMO_TICK_SIZE,
+        "start": DEMO_START,
+        "start_price": DEMO_START_PRICE,
+        "days": float(days),
+        "seed": int(seed),
+        "imperfections": Imperfections().to_dict(),
+        "params_digest": Params().digest(),
+    }
+    apply_schema(conn)
+    ensure_meta(conn)
+    _lock_world(conn, "demo")
+    marker = read_marker(conn, "demo")
+    lines: list[str] = []
+    if marker is not None and marker["params"] == params:
+        if _holds(conn, DEMO_SYMBOL, marker["summary"]):
+            summary = marker["summary"]
+            lines.append(
+                f"demo world already built ({DEMO_SYMBOL}, {days:g} days, seed {seed}, "
+                f"built {marker['built_at']:%Y-%m-%d %H:%M:%S %Z}): nothing to do"
+            )
+            return WorldOutcome("demo", False, summary, lines, time.perf_counter() - began)
+        lines.append("the demo world's rows changed since it was built: rebuilding it")
+    elif marker is not None:
+        lines.append("the demo world was built with other parameters: rebuilding it")
+
+    symbol_id = ensure_symbol(conn, DEMO_SYMBOL, DEMO_TICK_SIZE)
+    removed = _delete_symbol_rows(conn, symbol_id)
+    if removed:
+        lines.append(f"deleted {removed:,} old rows of {DEMO_SYMBOL}")
+    t0 = time.perf_counter()
+    result = simulate(
+        days, seed, start=DEMO_START, start_price=DEMO_START_PRICE, tick_size=DEMO_TICK_SIZE
+    )
+    trades = result.trades
+    candles = candles_from_trades(trades)
+    t1 = time.perf_counter()
+    n_trades = write_trades(conn, symbol_id, trades)
+    n_candles = write_candles(conn, symbol_id, candles)
+    t2 = time.perf_counter()
+    replay = replay_symbol(conn, DEMO_SYMBOL, seed=seed)
+    lines.append(
+        f"simulated {DEMO_SYMBOL}: {days:g} days, {len(trades):,} trades, "
+        f"{len(candles):,} candles ({t1 - t0:.2f} s); stored in {t2 - t1:.2f} s"
+    )
+    lines.extend(replay_lines(replay))
+    summary = {
+        "symbols": {
+            DEMO_SYMBOL: {
+                "trades": n_trades,
+                "candles": n_candles,
+                "first_candle": candles.index[0].isoformat(),
+                "last_candle": candles.index[-1].isoformat(),
+            }
+        },
+        "replay": _replay_summary(replay),
+    }
+    _write_marker(conn, "demo", params, summary)
+    return WorldOutcome("demo", True, summary, lines, time.perf_counter() - began)
+
+
+def resolve_data_dir(given: str | Path | None = None) -> Path:
+    """The real-data directory: ``given``, else ``$PARITY_DATA_DIR``, else
+    ``../shared/data`` relative to the current directory, else relative to the
+    project root (the first that exists; the last candidate if none does)."""
+    if given:
+        return Path(given).expanduser()
+    env = os.environ.get("PARITY_DATA_DIR")
+    if env:
+        return Path(env).expanduser()
+    candidates = [
+        Path.cwd().parent / "shared" / "data",
+        Path(__file__).resolve().parents[2] / "shared" / "data",
+    ]
+    for path in candidates:
+        if path.is_dir():
+            return path
+    return candidates[-1]
+
+
+def build_real_world(conn: Connection, data_dir: str | Path, *, seed: int = 0) -> WorldOutcome:
+    """Make sure the real-data world exists.
+
+    Loads ``XRPETH`` (tick 1e-8) trades and candles, replays the live rows of
+    the last 25 hours of its trades (default imperfections, ``seed``), and loads
+    the candle-only symbols of `REAL_CANDLE_FILES`.  Every file is read and
+    validated before the database is touched; a missing one raises
+    `ParityError` naming it.  Loads are idempotent (stored rows are kept);
+    the replay window's live rows are replaced.  Does nothing when the
+    marker says it was built from the same files (names and sizes).  No commit.
+    """
+    began = time.perf_counter()
+    data_dir = Path(data_dir)
+    symbol, tick, trades_name, candles_name = REAL_TRADE_SYMBOL
+    names = [trades_name, candles_name, *(name for _, name in REAL_CANDLE_FILES)]
+    for name in names:
+        if not (data_dir / name).is_file():
+            raise ParityError(f"real data file not found: {data_dir / name} (see --data-dir)")
+    params = {
+        "version": _WORLD_VERSION,
+        "files": {name: (data_dir / name).stat().st_size for name in names},
+        "replay": {
+            "symbol": symbol,
+            "seed": int(seed),
+            "imperfections": Imperfections().to_dict(),
+            "params_digest": Params().digest(),
+        },
+    }
+    apply_schema(conn)
+    ensure_meta(conn)
+    _lock_world(conn, "real")
+    marker = read_marker(conn, "real")
+    lines: list[str] = []
+    if marker is not None and marker["params"] == params:
+        if _holds(conn, symbol, marker["summary"]):
+            lines.append(
+                f"real-data world already built (built {marker['built_at']:%Y-%m-%d %H:%M:%S %Z}):"
+                " nothing to do"
+            )
+            return WorldOutcome(
+                "real", False, marker["summary"], lines, time.perf_counter() - began
+            )
+        lines.append("the real-data world's rows changed since it was built: reloading it")
+
+    # Read and validate every file first.
+    t0 = time.perf_counter()
+    tape = trades_frame(read_table(data_dir / trades_name))
+    frames = {symbol: candles_frame(read_table(data_dir / candles_name))}
+    for other, name in REAL_CANDLE_FILES:
+        frames[other] = candles_frame(read_table(data_dir / name))
+    t1 = time.perf_counter()
+    lines.append(f"read and validated {len(names)} files from {data_dir} in {t1 - t0:.2f} s")
+
+    summary: dict[str, Any] = {"symbols": {}}
+    trade_symbol_id = ensure_symbol(conn, symbol, tick)
+    n_trades = write_trades(conn, trade_symbol_id, tape)
+    for name, frame in frames.items():
+        prices = frame[["open", "high", "low", "close"]].to_numpy()
+        symbol_id = ensure_symbol(conn, name, tick if name == symbol else None, prices)
+        inserted = write_candles(conn, symbol_id, frame)
+        entry = {
+            "candles": len(frame),
+            "candles_inserted": inserted,
+            "first_candle": frame.index[0].isoformat(),
+            "last_candle": frame.index[-1].isoformat(),
+        }
+        if name == symbol:
+            entry |= {"trades": len(tape), "trades_inserted": n_trades}
+        summary["symbols"][name] = entry
+        lines.append(
+            f"{name}: {len(frame):,} candles ({inserted:,} new)"
+            + (f", {len(tape):,} trades ({n_trades:,} new)" if name == symbol else "")
+        )
+    t2 = time.perf_counter()
+    lines.append(f"stored in {t2 - t1:.2f} s")
+    replay = replay_symbol(conn, symbol, seed=seed, replace=True)
+    lines.extend(replay_lines(replay))
+    summary["replay"] = _replay_summary(replay)
+    _write_marker(conn, "real", params, summary)
+    return WorldOutcome("real", True, summary, lines, time.perf_counter() - began)
+
+
+def replay_lines(outcome: ReplayOutcome) -> list[str]:
+    """A short human report of a replay: window, rows, imperfections, speed."""
+    live = outcome.live
+    inj = live.injected
+    imp = inj.imperfections
+    hours = (live.end - live.start) / pd.Timedelta(hours=1)
+    lines = [
+        f"replayed {outcome.symbol}: bars opened in [{_fmt(live.start)}, {_fmt(live.end)}) "
+        f"({hours:g} h, {inj.bars_in_window:,} bars with trades; "
+        f"{outcome.trades_read:,} trades read for the warm-up)",
+        f"rows written: {outcome.rows_written:,} ({live.rows_per_table:,} in each of "
+        f"{', '.join(LIVE_TABLES)})"
+        + (f"; {outcome.rows_deleted:,} old rows deleted first" if outcome.rows_deleted else ""),
+    ]
+    low, high = imp.write_delay_seconds
+    if high == 0:
+        delay = "write delay none (rows at the bar close)"
+    else:
+        drawn = (
+            f", drawn {inj.delay_min_seconds:.3f}..{inj.delay_max_seconds:.3f} s"
+            if live.rows_per_table
+            else ""
+        )
+        delay = f"write delay {low:g}..{high:g} s{drawn}"
+    if inj.gaps:
+        gaps = (
+            "; ".join(
+                f"restart gap {_fmt(g.start)} to {_fmt(g.end)} ({g.minutes} min)" for g in inj.gaps
+            )
+            + f" ({inj.bars_in_gaps} bars without rows)"
+        )
+    else:
+        gaps = "no restart gap"
+    if inj.duplicated:
+        shown = ", ".join(_fmt(t) for t in inj.duplicated[:5])
+        more = f" and {len(inj.duplicated) - 5} more" if len(inj.duplicated) > 5 else ""
+        dups = f"{len(inj.duplicated)} bars written twice ({shown}{more})"
+    else:
+        dups = "no duplicates"
+    lines.append(f"imperfections: {delay}; {gaps}; {dups}")
+    rate = outcome.rows_written / outcome.seconds if outcome.seconds > 0 else float("inf")
+    lines.append(f"replay elapsed {outcome.seconds:.2f} s, {rate:,.0f} rows/s")
+    return lines
+
+
+def _replay_summary(outcome: ReplayOutcome) -> dict[str, Any]:
+    return {
+        "symbol": outcome.symbol,
+        "start": outcome.live.start.isoformat(),
+        "end": outcome.live.end.isoformat(),
+        "rows_per_table": outcome.live.rows_per_table,
+        "injected": outcome.live.injected.to_dict(),
+    }
+
+
+def _holds(conn: Connection, symbol: str, summary: dict[str, Any]) -> bool:
+    """True when ``symbol``'s stored candles (in the span the world loaded) and live
+    rows (in the replay window) still match a world's summary."""
+    try:
+        symbol_id, _ = symbol_info(conn, symbol)
+        loaded = summary["symbols"][symbol]
+        first, last = _utc(loaded["first_candle"]), _utc(loaded["last_candle"])
+        replay = summary["replay"]
+        start, end = _utc(replay["start"]), _utc(replay["end"])
+        expected_live = 3 * int(replay["rows_per_table"])
+        expected_candles = int(loaded["candles"])
+    except (ParityError, KeyError, TypeError, ValueError):
+        return False
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT count(*) FROM candles WHERE symbol_id = %s AND ts >= %s AND ts <= %s",
+            (symbol_id, first.to_pydatetime(), last.to_pydatetime()),
+        )
+        candles = int(cur.fetchone()[0])
+    return candles == expected_candles and (
+        count_live_rows(conn, symbol_id, start, end) == expected_live
+    )
+
+
+def _delete_symbol_rows(conn: Connection, symbol_id: int) -> int:
+    total = delete_live_rows(conn, symbol_id)
+    with conn.cursor() as cur:
+        for table in ("trades", "candles"):
+            cur.execute(
+                sql.SQL("DELETE FROM {} WHERE symbol_id = %s").format(sql.Identifier(table)),
+                (int(symbol_id),),
+            )
+            total += cur.rowcount
+    return total
+
+
+def _utc(value: str | pd.Timestamp) -> pd.Timestamp:
+    try:
+        t = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        raise ParityError(f"{value!r} is not a time") from None
+    if t is pd.NaT:
+        raise ParityError(f"{value!r} is not a time")
+    return (t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")).as_unit("ns")
+
+
+def _fmt(t: pd.Timestamp) -> str:
+    return t.strftime("%Y-%m-%d %H:%M")
