@@ -206,7 +206,8 @@ def time_per_timestamp(candles: pd.DataFrame, rows: int, expected: pd.DataFrame)
     records = [
         {"timestamp": ts, "open": o, "high": h, "low": lo, "close": c, "volume": v}
         for ts, o, h, lo, c, v in zip(
-            head.index, *(head[k].to_numpy().tolist() for k in ("open", "high", "low", "close", "volume")),
+            head.index,
+            *(head[k].to_numpy().tolist() for k in ("open", "high", "low", "close", "volume")),
             strict=True,
         )
     ]
@@ -226,7 +227,14 @@ def time_per_timestamp(candles: pd.DataFrame, rows: int, expected: pd.DataFrame)
         flow = of.calculate_flow(window)
         state = ms.calculate_state(window[-1]["close"], window, profile, flow)
         atr = atr_calc.calculate_atr(window)
-        got[t] = (profile["poc"], profile["vah"], profile["val"], flow["buy_volume"], flow["cumulative_delta"], atr)
+        got[t] = (
+            profile["poc"],
+            profile["vah"],
+            profile["val"],
+            flow["buy_volume"],
+            flow["cumulative_delta"],
+            atr,
+        )
         states.append(state["state"])
     seconds = time.perf_counter() - began
     want = expected.iloc[:rows]
@@ -289,18 +297,25 @@ def _run_child(extra: list[str], env: dict[str, str] | None = None) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=YEAR_ROWS, help="candles for compute (default a year)")
+    parser.add_argument(
+        "--rows", type=int, default=YEAR_ROWS, help="candles for compute (default a year)"
+    )
     parser.add_argument("--per-timestamp-rows", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=3, help="compute runs; the best is reported")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--source", choices=("auto", "simulator", "walk"), default="auto")
-    parser.add_argument("--data-dir", help="where btcperp-1m is (default: $PARITY_DATA_DIR or ../shared/data)")
-    parser.add_argument("--no-cold-compile", action="store_true", help="skip the cold-compile subprocess")
+    parser.add_argument(
+        "--data-dir", help="where btcperp-1m is (default: $PARITY_DATA_DIR or ../shared/data)"
+    )
+    parser.add_argument(
+        "--no-cold-compile", action="store_true", help="skip the cold-compile subprocess"
+    )
     parser.add_argument("--child", choices=("memory", "compile"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         return child(args)
 
+    load_before = os.getloadavg()
     candles, data_info = make_candles(args.rows, args.seed, args.source, data_dir(args.data_dir))
     timed = time_compute(candles, max(1, args.repeat))
     out = timed.pop("_out")
@@ -319,7 +334,9 @@ def main(argv: list[str] | None = None) -> int:
             env = {**os.environ, "NUMBA_CACHE_DIR": cache}
             cold = _run_child(["--child", "compile", "--seed", str(args.seed)], env=env)
         timed["cold_compile_seconds"] = round(cold["seconds"], 2)
-        timed["cold_compile_note"] = f"first compute on {WARMUP_ROWS:,} rows with an empty numba cache"
+        timed["cold_compile_note"] = (
+            f"first compute on {WARMUP_ROWS:,} rows with an empty numba cache"
+        )
 
     ratio = per_ts["us_per_row"] / timed["us_per_row"]
     year_seconds = timed["seconds"] * YEAR_ROWS / args.rows
@@ -341,6 +358,10 @@ def main(argv: list[str] | None = None) -> int:
         },
         "machine": {
             "cpus": os.cpu_count(),
+            "load_average_1m_before_after": [
+                round(load_before[0], 2),
+                round(os.getloadavg()[0], 2),
+            ],
             "numba_threads": numba.config.NUMBA_NUM_THREADS,
             "platform": platform.platform(),
             "python": platform.python_version(),

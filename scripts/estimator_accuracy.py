@@ -55,6 +55,8 @@ DEFAULT_DOC = PROJECT_ROOT / "docs" / "accuracy.md"
 MIN_BARS = 30
 #: Lookbacks (minutes) of the sensitivity check of ``bvc_t``.
 SENSITIVITY_LOOKBACKS = (60, 240, 1440)
+#: Degrees of freedom of the ``bvc_t`` scan (mean volume accuracy only).
+DF_SCAN = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 1.0, 2.0, 4.0)
 QUICK_DAYS = 2.0
 CANDLE_COLUMNS = ["open", "high", "low", "close", "volume"]
 
@@ -174,7 +176,11 @@ def figures(est_buy: np.ndarray, bars: pd.DataFrame) -> dict[str, float]:
 
 def after_warmup(bars: pd.DataFrame, minutes: int) -> np.ndarray:
     """Mask of the bars opened at least ``minutes`` after the data set's first bar."""
-    return (bars.index >= bars.index[0] + pd.Timedelta(minutes=minutes)) if len(bars) else np.zeros(0, bool)
+    return (
+        (bars.index >= bars.index[0] + pd.Timedelta(minutes=minutes))
+        if len(bars)
+        else np.zeros(0, bool)
+    )
 
 
 def measure(sets: list[DataSet], lookback: int) -> pd.DataFrame:
@@ -209,6 +215,29 @@ def sensitivity(sets: list[DataSet]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def df_scan(sets: list[DataSet], lookback: int) -> pd.DataFrame:
+    """Volume accuracy of bvc_t for each df of `DF_SCAN`: the mean over all data sets
+    and over the perpetual-futures ones (same bars as the main table)."""
+    rows = []
+    for df in DF_SCAN:
+        est = Estimator(f"bvc_t df {df:g}", "bvc_t", df)
+        accs = {}
+        for ds in sets:
+            keep = after_warmup(ds.bars, lookback)
+            accs[ds.name] = figures(estimate(ds.bars, est, lookback)[keep], ds.bars[keep])[
+                "accuracy"
+            ]
+        perp = [a for name, a in accs.items() if "perp-1m" in name]
+        rows.append(
+            {
+                "df": df,
+                "all": float(np.mean(list(accs.values()))),
+                "perp": float(np.mean(perp)) if perp else float("nan"),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def ranking(results: pd.DataFrame) -> pd.DataFrame:
     """Estimators by mean volume accuracy over the data sets, then mean delta correlation."""
     perp = results["data set"].str.contains("perp-1m")
@@ -217,7 +246,9 @@ def ranking(results: pd.DataFrame) -> pd.DataFrame:
     )
     summary["perp accuracy"] = results[perp].groupby("estimator", sort=False)["accuracy"].mean()
     summary["sets"] = results.groupby("estimator", sort=False)["data set"].nunique()
-    order = np.lexsort((-summary["corr"].fillna(-2.0).to_numpy(), -summary["accuracy"].round(4).to_numpy()))
+    order = np.lexsort(
+        (-summary["corr"].fillna(-2.0).to_numpy(), -summary["accuracy"].round(4).to_numpy())
+    )
     return summary.iloc[order]
 
 
@@ -229,7 +260,14 @@ def _pct(x: float) -> str:
     return "—" if not np.isfinite(x) else f"{100 * x:.1f} %"
 
 
-def render(results: pd.DataFrame, sens: pd.DataFrame, notes: list[str], lookback: int, quick: bool) -> str:
+def render(
+    results: pd.DataFrame,
+    sens: pd.DataFrame,
+    scan: pd.DataFrame,
+    notes: list[str],
+    lookback: int,
+    quick: bool,
+) -> str:
     lines: list[str] = []
     if quick:
         lines += [f"*Quick run: the first {QUICK_DAYS:g} days of each data set only.*", ""]
@@ -272,6 +310,20 @@ def render(results: pd.DataFrame, sens: pd.DataFrame, notes: list[str], lookback
         f"**Best overall on these files: {best}** (mean volume accuracy "
         f"{summary.iloc[0]['accuracy']:.3f}, mean delta correlation {summary.iloc[0]['corr']:.3f}).",
     ]
+    if not scan.empty:
+        best_all = scan.loc[scan["all"].idxmax()]
+        lines += [
+            "",
+            "bvc_t volume accuracy by `bvc_df` (same bars as the first table; mean over all "
+            "data sets, and over the three perpetuals):",
+            "",
+            "| bvc_df | " + " | ".join(f"{d:g}" for d in scan["df"]) + " |",
+            "| --- | " + " | ".join(["---:"] * len(scan)) + " |",
+            "| all data sets | " + " | ".join(_f(x, 4) for x in scan["all"]) + " |",
+            "| perpetuals | " + " | ".join(_f(x, 4) for x in scan["perp"]) + " |",
+            "",
+            f"Best df over all data sets: {best_all['df']:g} ({best_all['all']:.4f}).",
+        ]
     if not sens.empty:
         longest = max(SENSITIVITY_LOOKBACKS)
         head = " | ".join(f"acc {lb}" for lb in SENSITIVITY_LOOKBACKS)
@@ -288,7 +340,9 @@ def render(results: pd.DataFrame, sens: pd.DataFrame, notes: list[str], lookback
         for _, r in sens.iterrows():
             accs = " | ".join(_f(r[f"acc {lb}"]) for lb in SENSITIVITY_LOOKBACKS)
             corrs = " | ".join(_f(r[f"corr {lb}"]) for lb in SENSITIVITY_LOOKBACKS)
-            lines.append(f"| {r['data set']} | {r['bars']:,} | {_f(r['50/50'])} | {accs} | {corrs} |")
+            lines.append(
+                f"| {r['data set']} | {r['bars']:,} | {_f(r['50/50'])} | {accs} | {corrs} |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -303,10 +357,16 @@ def write_section(doc: Path, start: str, end: str, body: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", help="the real-data directory (default: $PARITY_DATA_DIR or ../shared/data)")
+    parser.add_argument(
+        "--data-dir", help="the real-data directory (default: $PARITY_DATA_DIR or ../shared/data)"
+    )
     parser.add_argument("--write", action="store_true", help="rewrite the table section of --doc")
-    parser.add_argument("--doc", type=Path, default=DEFAULT_DOC, help="the document --write rewrites")
-    parser.add_argument("--quick", action="store_true", help=f"only the first {QUICK_DAYS:g} days of each data set")
+    parser.add_argument(
+        "--doc", type=Path, default=DEFAULT_DOC, help="the document --write rewrites"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help=f"only the first {QUICK_DAYS:g} days of each data set"
+    )
     parser.add_argument("--days", type=float, help="only the first DAYS days of each data set")
     args = parser.parse_args(argv)
 
@@ -314,7 +374,9 @@ def main(argv: list[str] | None = None) -> int:
     sets, notes = load_data_sets(data_dir(args.data_dir), days)
     lookback = Params().lookback_period
     results = measure(sets, lookback)
-    table = render(results, sensitivity(sets), notes, lookback, days is not None)
+    table = render(
+        results, sensitivity(sets), df_scan(sets, lookback), notes, lookback, days is not None
+    )
     sys.stdout.write(table)
     if args.write:
         write_section(args.doc, START_MARKER, END_MARKER, table)

@@ -129,7 +129,12 @@ def ranking(results: pd.DataFrame) -> pd.DataFrame:
     summary = (
         results.assign(med=med, p95=p95)
         .groupby("spread", sort=False)
-        .agg(equal=("poc equal", "mean"), within=("poc within 1", "mean"), med=("med", "mean"), p95=("p95", "mean"))
+        .agg(
+            equal=("poc equal", "mean"),
+            within=("poc within 1", "mean"),
+            med=("med", "mean"),
+            p95=("p95", "mean"),
+        )
     )
     order = np.lexsort((summary["med"].to_numpy(), -summary["equal"].round(4).to_numpy()))
     return summary.iloc[order]
@@ -195,9 +200,13 @@ def write_section(doc: Path, start: str, end: str, body: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", help="the real-data directory (default: $PARITY_DATA_DIR or ../shared/data)")
+    parser.add_argument(
+        "--data-dir", help="the real-data directory (default: $PARITY_DATA_DIR or ../shared/data)"
+    )
     parser.add_argument("--write", action="store_true", help="rewrite the table section of --doc")
-    parser.add_argument("--doc", type=Path, default=DEFAULT_DOC, help="the document --write rewrites")
+    parser.add_argument(
+        "--doc", type=Path, default=DEFAULT_DOC, help="the document --write rewrites"
+    )
     parser.add_argument("--quick", action="store_true", help=f"only the first {QUICK_DAYS:g} day")
     parser.add_argument("--days", type=float, help="only the first DAYS days")
     args = parser.parse_args(argv)

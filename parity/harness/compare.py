@@ -154,7 +154,13 @@ def _summary(kind, live, calc, error, match, ignored) -> dict:
 
 
 def _correlation(a: np.ndarray, b: np.ndarray) -> float | None:
-    if a.size < 2 or np.std(a) == 0 or np.std(b) == 0:
+    """Pearson correlation; None for fewer than two values or a series that
+    is constant up to float noise (relative spread below 1e-9)."""
+
+    def flat(x: np.ndarray) -> bool:
+        return bool(np.std(x) <= 1e-9 * max(1.0, float(np.mean(np.abs(x)))))
+
+    if a.size < 2 or flat(a) or flat(b):
         return None
     return float(np.corrcoef(a, b)[0, 1])
 

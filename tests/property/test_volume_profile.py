@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from strategies import RULES, SPREADS, candle_frames, params, tick_paths
 
 from calculators import compute
+from calculators.grid import price_to_row
 from calculators.volume_profile import (
     EQUAL,
     SPREAD_CODES,
@@ -201,10 +202,10 @@ def test_profile_invariants(candles, spread, rule, pct):
     poc, vah, val, total, hist = kernel_candles(
         high, low, close, volume, row_size, spread, pct, rule
     )
-    base = round(low.min() / row_size)  # on-grid prices: the lowest row
-    n = round(high.max() / row_size) - base + 1
+    base = price_to_row(low.min(), row_size)
+    n = price_to_row(high.max(), row_size) - base + 1
     hist = hist[:n]
-    i_poc, i_vah, i_val = (round(p / row_size) - base for p in (poc, vah, val))
+    i_poc, i_vah, i_val = (price_to_row(p, row_size) - base for p in (poc, vah, val))
     total_volume = math.fsum(volume)
     eps = EQUAL * total_volume
     slack = 1e-12 * total_volume  # float summation noise on top of the documented tolerance

@@ -40,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "Replay a symbol's stored trades through the exact (trade-tape) calculators and "
             "write the rows a live engine would have written to volume_profile, order_flow and "
             "market_state: the row of the bar opened at t is written at t + 1 min + a delay of "
-            "1-8 s, with one 12-minute restart gap and 0.5%% of the rows written twice "
+            "1-8 s, with one 12-minute restart gap and 0.5 % of the rows written twice "
             "(--no-imperfections: one row per bar, at t + 1 min exactly). Never touches "
             "candles or trades. One transaction."
         ),

@@ -1,0 +1,139 @@
+"""The accuracy scripts and the calculators benchmark run end to end on small slices."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.realdata
+
+
+def _run(script: str, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / script), *args],
+        capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def _doc(tmp_path: Path, start: str, end: str) -> Path:
+    doc = tmp_path / "accuracy.md"
+    doc.write_text(f"# head\n\nprose before\n\n{start}\nstale table\n{end}\n\nprose after\n")
+    return doc
+
+
+def _table_rows(markdown: str) -> list[list[str]]:
+    return [
+        [cell.strip() for cell in line.strip().strip("|").split("|")]
+        for line in markdown.splitlines()
+        if line.startswith("| ") and not line.startswith("| ---")
+    ]
+
+
+def test_estimator_accuracy_quick_has_every_estimator_and_data_set(data_dir, tmp_path) -> None:
+    start, end = "<!-- estimator-table:start -->", "<!-- estimator-table:end -->"
+    doc = _doc(tmp_path, start, end)
+    proc = _run(
+        "scripts/estimator_accuracy.py", "--quick", "--data-dir", str(data_dir),
+        "--write", "--doc", str(doc),
+    )  # fmt: skip
+    out = proc.stdout
+    rows = _table_rows(out)
+    main = [r for r in rows if len(r) == 8 and r[0] != "data set"]
+    data_sets = {r[0] for r in main}
+    assert data_sets == {
+        "XRP/ETH tape, 1-min bars",
+        "XRP/ETH tape, 5-min bars",
+        "XRP/ETH tape, 15-min bars",
+        "linkusdt-perp-1m-2023-02",
+        "avaxusdt-perp-1m-2023-09",
+        "dotusdt-perp-1m-2024-11",
+    }
+    estimators = [
+        "50/50 baseline", "clr", "tick", "bvc_normal",
+        "bvc_t df 0.25 (default)", "bvc_t df 1", "bvc_t df 4",
+    ]  # fmt: skip
+    for name in data_sets:
+        assert [r[3] for r in main if r[0] == name] == estimators, name
+    for r in main:
+        accuracy = float(r[4])
+        assert 0.0 < accuracy <= 1.0
+        if r[3] == "50/50 baseline":
+            assert r[5] == "+0.000" and r[6] == "—" and r[7] == "50.0 %"
+        else:
+            assert -1.0 <= float(r[6]) <= 1.0
+    # the BTC tapes are listed with their bar counts, not measured
+    assert "`btcusdt-trades-2021-01-08` gives n = 1" in out
+    assert "`btcusdt-perp-trades-2024-08-08` gives n = 6" in out
+    assert "**Best overall on these files:" in out
+    assert "Sensitivity of bvc_t" in out and "acc 1440" in out
+    assert "| bvc_df |" in out
+
+    text = doc.read_text()
+    assert "stale table" not in text
+    assert text.startswith("# head\n\nprose before\n\n" + start + "\n")
+    assert text.endswith(end + "\n\nprose after\n")
+    assert out.strip() in text
+
+
+def test_profile_accuracy_quick_has_every_model_rule_and_row_size(data_dir, tmp_path) -> None:
+    start, end = "<!-- profile-table:start -->", "<!-- profile-table:end -->"
+    doc = _doc(tmp_path, start, end)
+    proc = _run(
+        "scripts/profile_accuracy.py", "--quick", "--data-dir", str(data_dir),
+        "--write", "--doc", str(doc),
+    )  # fmt: skip
+    rows = [r for r in _table_rows(proc.stdout) if len(r) == 9 and r[0] != "volume_spread"]
+    combos = {(r[0], r[1], r[2]) for r in rows}
+    assert combos == {
+        (spread, rule, size)
+        for spread in ("close", "uniform", "typical")
+        for rule in ("pair", "single")
+        for size in ("auto", "1e-08")
+    }
+    for r in rows:
+        assert int(r[3].replace(",", "")) > 500  # minutes with trades in a day, minus the warm-up
+        assert 0.0 <= float(r[4].rstrip(" %")) <= 100.0
+        for cell in r[6:]:
+            median, p95 = (float(x) for x in cell.split(" / "))
+            assert 0 <= median <= p95
+    ranked = [r[1] for r in _table_rows(proc.stdout) if len(r) == 6 and r[0] != "rank"]
+    assert sorted(ranked) == ["close", "typical", "uniform"]
+    assert "**Best spreading model on these files:" in proc.stdout
+    text = doc.read_text()
+    assert "stale table" not in text and proc.stdout.strip() in text
+    assert text.endswith(end + "\n\nprose after\n")
+
+
+def test_bench_calculators_small_prints_one_json_document(data_dir) -> None:
+    proc = _run(
+        "benchmarks/bench_calculators.py", "--rows", "3000", "--per-timestamp-rows", "40",
+        "--repeat", "1", "--no-cold-compile", "--data-dir", str(data_dir),
+    )  # fmt: skip
+    report = json.loads(proc.stdout)
+    assert set(report) >= {
+        "benchmark", "data", "params", "compute", "per_timestamp",
+        "ratio_per_row", "memory", "targets", "machine",
+    }  # fmt: skip
+    assert report["data"]["rows"] == 3000
+    assert report["data"]["source"] in ("simulator", "random_walk")
+    compute = report["compute"]
+    assert {"seconds", "us_per_row", "repeat", "first_call_seconds", "cold_compile_seconds"} <= set(
+        compute
+    )
+    assert compute["seconds"] > 0 and compute["cold_compile_seconds"] is None
+    per_ts = report["per_timestamp"]
+    assert per_ts["rows"] == 40 and per_ts["us_per_row"] > 0
+    assert per_ts["rows_equal_to_compute"] == 40  # the two paths agree row for row
+    assert report["ratio_per_row"] > 1
+    memory = report["memory"]
+    assert 0 < memory["before_compute_mib"] <= memory["peak_mib"]
+    assert set(report["targets"]) >= {
+        "year_seconds", "year_seconds_met", "ratio_met", "peak_mib_met",
+    }  # fmt: skip
