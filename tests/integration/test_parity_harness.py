@@ -124,7 +124,7 @@ def test_perfect_world_gives_perfect_parity_and_exit_0(perfect_world, tmp_path):
 
 
 def test_corrupted_live_rows_fail_the_gate_with_exactly_those_minutes(perfect_world, tmp_path):
-    dsn, world = perfect_world
+    dsn, _ = perfect_world
     conn = psycopg2.connect(dsn)
     with conn.cursor() as cur:
         cur.execute("SELECT id, ts FROM volume_profile ORDER BY ts")
@@ -340,8 +340,7 @@ def test_self_check_is_perfect(perfect_world, capsys):
 
 def test_a_failed_run_leaves_the_previous_report_intact(perfect_world, tmp_path, monkeypatch):
     dsn, _ = perfect_world
-    code, first = run_cli(tmp_path, dsn, STRICT)
-    assert code == 0
+    assert run_cli(tmp_path, dsn, STRICT)[0] == 0
     before = {p.name: p.read_bytes() for p in (tmp_path / "report").iterdir()}
 
     from parity.harness import report as report_module
@@ -393,7 +392,7 @@ def test_a_killed_run_never_leaves_a_half_written_report(perfect_world, tmp_path
 
 def test_baseline_ratchet_fails_on_a_regression(perfect_world, tmp_path):
     dsn, _ = perfect_world
-    code, _ = run_cli(tmp_path, dsn, STRICT)
+    assert run_cli(tmp_path, dsn, STRICT)[0] == 0
     baseline = tmp_path / "baseline.json"
     baseline.write_text((tmp_path / "report" / "parity.json").read_text())
     config = tmp_path / "parity.toml"
