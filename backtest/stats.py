@@ -67,7 +67,9 @@ def compute_stats(
         profit_factor = math.inf
     else:
         profit_factor = gross_profit / gross_loss
-    held = (trades["exit_time"] - trades["entry_time"]).dt.total_seconds().to_numpy() / 60.0
+    held = (
+        pd.DatetimeIndex(trades["exit_time"]) - pd.DatetimeIndex(trades["entry_time"])
+    ).total_seconds().to_numpy() / 60.0
     sides = trades["side"].to_numpy()
     return {
         "trade_count": count,

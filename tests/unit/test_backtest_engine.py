@@ -169,7 +169,9 @@ def test_warmup_gives_the_indicators_of_the_full_history(month):
     # walk on indicators computed over the whole month.
     engine = BacktestEngine({"allow_balance_trades": True})
     result = engine.run("BTCUSDT", START, END, candles=month)
-    reference = engine.run_on_indicators(month, compute(month, engine.params), "BTCUSDT", START, END)
+    reference = engine.run_on_indicators(
+        month, compute(month, engine.params), "BTCUSDT", START, END
+    )
     assert result.to_json(include_equity=True) == reference.to_json(include_equity=True)
     assert result.stats["trade_count"] > 0
     # warm-up bars are never traded

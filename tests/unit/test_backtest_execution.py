@@ -84,7 +84,9 @@ def test_commission_on_notional_each_side():
     # Commission 10 bps: entry 100 * 100 * 0.001 = 10, exit 100 * 105 * 0.001 = 10.5.
     # pnl = 100 * 5 - 20.5 = 479.5; return on the 10,000 notional = 4.795 %.
     candles = bars([(100, 100, 100, 100), (100, 101, 99, 100), (100, 105, 100, 105)])
-    trades, equity = execute(candles, signals(3, {0: (1, 90, 105)}), FREE.replace(commission_bps=10))
+    trades, equity = execute(
+        candles, signals(3, {0: (1, 90, 105)}), FREE.replace(commission_bps=10)
+    )
     t = trades.iloc[0]
     assert t.commission == pytest.approx(20.5)
     assert t.pnl == pytest.approx(479.5)
@@ -125,7 +127,9 @@ def test_stop_first_when_a_bar_touches_both(side, stop, target, bar, exit_price)
         (1, 95, 105, (110, 111, 109, 110), "target", 110, 100 * (110 - 100)),
     ],
 )
-def test_gap_through_a_level_fills_at_the_open(side, stop, target, gap_bar, reason, exit_price, pnl):
+def test_gap_through_a_level_fills_at_the_open(
+    side, stop, target, gap_bar, reason, exit_price, pnl
+):
     candles = bars([(100, 100, 100, 100), (100, 101, 99, 100), gap_bar])
     trades, _ = execute(candles, signals(3, {0: (side, stop, target)}), FREE)
     t = trades.iloc[0]
@@ -150,7 +154,9 @@ def test_time_exit_at_the_open_of_the_first_bar_at_or_after_the_limit():
     # max holding 3 minutes: entry at t1 (00:01), limit 00:04; no level is
     # touched; exit at the open of the 00:04 bar, 104: pnl = 100 * 4.
     rows = [(100, 100, 100, 100), (100, 101, 99, 101), (101, 102, 100, 102), (102, 103, 101, 103), (104, 104, 104, 104), (104, 104, 104, 104)]  # fmt: skip
-    trades, _ = execute(bars(rows), signals(6, {0: (1, 90, 120)}), FREE.replace(max_holding_minutes=3))
+    trades, _ = execute(
+        bars(rows), signals(6, {0: (1, 90, 120)}), FREE.replace(max_holding_minutes=3)
+    )
     t = trades.iloc[0]
     assert (t.reason, t.exit_time, t.exit_price) == ("time", at(4), 104)
     assert t.pnl == pytest.approx(400)
@@ -162,7 +168,9 @@ def test_time_exit_across_a_gap_in_the_candles():
     # Entry at 00:01, limit 00:04: the first bar at or after it is 00:10.
     rows = [(100, 100, 100, 100), (100, 101, 99, 100), (100, 101, 99, 100), (103, 104, 102, 103)]
     candles = bars(rows, minutes=[0, 1, 2, 10])
-    trades, _ = execute(candles, signals(4, {0: (-1, 120, 80)}), FREE.replace(max_holding_minutes=3))
+    trades, _ = execute(
+        candles, signals(4, {0: (-1, 120, 80)}), FREE.replace(max_holding_minutes=3)
+    )
     t = trades.iloc[0]
     assert (t.reason, t.exit_time, t.exit_price) == ("time", at(10), 103)
     assert t.pnl == pytest.approx(-100 * 3)  # short from 100, bought back at 103

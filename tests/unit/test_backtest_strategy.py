@@ -213,7 +213,9 @@ def test_vectorized_equals_scalar_on_an_edge_grid():
 
 @pytest.mark.realdata
 def test_vectorized_equals_scalar_on_real_data(data_dir):
-    candles = pd.read_csv(data_dir / "btcperp-1m-2022-01.csv.gz", parse_dates=["ts"], index_col="ts")
+    candles = pd.read_csv(
+        data_dir / "btcperp-1m-2022-01.csv.gz", parse_dates=["ts"], index_col="ts"
+    )
     candles = candles.iloc[:15_000]
     for params in (DEFAULT, BALANCE_ON):
         frame = compute(candles, params)
