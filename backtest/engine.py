@@ -117,6 +117,10 @@ class BacktestEngine:
             start_ts = checked.index[0] + self.warmup
         first = start_ts - self.warmup if start_ts is not None else None
         window = checked.iloc[_span(checked.index, first, end_ts)]
+        if not len(window.iloc[_span(window.index, start_ts, end_ts)]):
+            raise InvalidInputError(
+                f"no candles of {symbol or 'the symbol'} in [{start_ts}, {end_ts})"
+            )
         report(0.1)
         indicators = compute(window, self.params)
         report(0.8)

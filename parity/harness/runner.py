@@ -150,10 +150,9 @@ def _annotate(
         return frame
     frame.insert(0, "symbol", data.symbol)
     frame["params_hash"] = config.params.digest()
-    fingerprints = {
-        m: window_fingerprint(data.candles, m, config.params.lookback_period)
-        for m in frame["minute"].unique()
-    }
+    minutes = pd.DatetimeIndex(frame["minute"].unique())
+    prints = window_fingerprints(data.candles, minutes, config.params.lookback_period)
+    fingerprints = dict(zip(minutes, prints, strict=True))
     frame["window_fingerprint"] = frame["minute"].map(fingerprints)
     config_arg = f" --config {config_path}" if config_path else ""
     frame["reproduce"] = [
@@ -163,17 +162,23 @@ def _annotate(
     return frame
 
 
-def window_fingerprint(candles: pd.DataFrame, minute: pd.Timestamp, lookback: int) -> str:
-    """SHA-256 (16 hex digits) of the candles of ``minute``'s lookback window:
-    their open times (ns) and ``open, high, low, close, volume`` as float64."""
-    window = candles.loc[(candles.index > minute - lookback * _MINUTE) & (candles.index <= minute)]
-    digest = hashlib.sha256(window.index.asi8.tobytes())
-    digest.update(
-        np.ascontiguousarray(
-            window[["open", "high", "low", "close", "volume"]].to_numpy(np.float64)
-        ).tobytes()
+def window_fingerprints(
+    candles: pd.DataFrame, minutes: pd.DatetimeIndex, lookback: int
+) -> list[str]:
+    """For each minute, SHA-256 (16 hex digits) of the candles of its lookback
+    window: their open times (ns) and ``open, high, low, close, volume`` as float64."""
+    times = candles.index.asi8
+    values = np.ascontiguousarray(
+        candles[["open", "high", "low", "close", "volume"]].to_numpy(np.float64)
     )
-    return digest.hexdigest()[:16]
+    ends = np.searchsorted(times, minutes.asi8, side="right")
+    starts = np.searchsorted(times, minutes.asi8 - lookback * 60_000_000_000, side="right")
+    prints = []
+    for first, last in zip(starts, ends, strict=True):
+        digest = hashlib.sha256(times[first:last].tobytes())
+        digest.update(values[first:last].tobytes())
+        prints.append(digest.hexdigest()[:16])
+    return prints
 
 
 def self_check(data: SymbolData, config: HarnessConfig) -> dict[str, bool]:

@@ -147,6 +147,8 @@ def test_parameters_and_missing_candles():
         BacktestEngine({"no_such_knob": 1})
     with pytest.raises(InvalidInputError, match="candle_source"):
         BacktestEngine().run("BTC", "2024-01-01", "2024-01-02")
+    with pytest.raises(InvalidInputError, match="no candles"):
+        BacktestEngine().run("BTC", "2030-01-01", "2030-01-02", candles=hand_built()[0])
 
 
 # --- real data ---------------------------------------------------------------
