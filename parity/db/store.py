@@ -29,6 +29,7 @@ from psycopg2 import sql
 
 from calculators import validate_candles, validate_trades
 from calculators.validate import CANDLE_COLUMNS
+from fixtures import LIVE_COLUMNS
 from parity.cli.errors import ParityError
 from parity.db.names import DEFAULT_NAMES, TableNames
 from parity.io.tables import CSV_EXACT_FLOATS
@@ -48,18 +49,7 @@ Connection = psycopg2.extensions.connection
 TimeBound = str | datetime | pd.Timestamp | None
 
 #: The live engine's tables and their value columns (besides ``id``, ``symbol_id``, ``ts``).
-LIVE_TABLES: dict[str, tuple[str, ...]] = {
-    "volume_profile": ("poc", "vah", "val", "total_volume"),
-    "order_flow": (
-        "cumulative_delta",
-        "buy_pressure",
-        "sell_pressure",
-        "cvd_momentum",
-        "buy_volume",
-        "sell_volume",
-    ),
-    "market_state": ("state", "confidence", "distance_from_poc_pct", "momentum_score"),
-}
+LIVE_TABLES: dict[str, tuple[str, ...]] = LIVE_COLUMNS
 _TEXT_COLUMNS = frozenset({"state", "side"})
 _TRADE_VALUES = ("trade_id", "price", "amount", "side")
 

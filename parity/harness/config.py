@@ -50,14 +50,14 @@ from typing import Any
 import pandas as pd
 
 from calculators import STATES, Params
+from fixtures import LIVE_COLUMNS
 from parity.cli.errors import ParityError
 from parity.db.names import TableNames
 from parity.harness.metrics import METRICS
 
 __all__ = ["Check", "HarnessConfig", "IgnoreRule", "LiveSchema", "load_config"]
 
-_LIVE_TABLES = ("volume_profile", "order_flow", "market_state")
-_SCHEMA_TABLES = ("symbols", "candles", *_LIVE_TABLES)
+_SCHEMA_TABLES = ("symbols", "candles", *LIVE_COLUMNS)
 #: Statistics a gate threshold may name, per kind of metric (see parity/harness/compare.py).
 PSEUDO_METRICS = {
     "coverage": ("share",),

@@ -21,11 +21,8 @@ described in ``docs/simulator.md``.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gzip
 import io
-import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -36,6 +33,7 @@ from calculators.trades import candles_from_trades
 from fixtures.simulator import simulate
 from parity.cli.errors import ParityError
 from parity.cli.options import add_dsn_option
+from parity.io.atomic import atomic_file
 
 __all__ = ["register", "run", "write_candles_csv", "write_outputs", "write_trades_csv"]
 
@@ -141,32 +139,15 @@ def write_outputs(
     7 times faster than at level 6, for files 15 % larger).  Returns the two paths.
     """
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     targets = (out / f"{symbol}-trades.csv.gz", out / f"{symbol}-1m.csv.gz")
-    writers = (lambda s: write_trades_csv(trades, s), lambda s: write_candles_csv(candles, s))
-    temps: list[str] = []
-    try:
-        for target, write in zip(targets, writers, strict=True):
-            fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{target.name}.", suffix=".tmp")
-            temps.append(tmp)
-            with os.fdopen(fd, "wb") as raw:
-                with (
-                    gzip.GzipFile(
-                        filename="", mode="wb", fileobj=raw, compresslevel=1, mtime=0
-                    ) as gz,
-                    io.TextIOWrapper(gz, encoding="utf-8", newline="") as text,
-                ):
-                    write(text)
-                raw.flush()
-                os.fsync(raw.fileno())
-            os.chmod(tmp, 0o644)
-        for target, tmp in zip(targets, temps, strict=True):
-            os.replace(tmp, target)
-        temps.clear()
-    finally:
-        for tmp in temps:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+    with atomic_file(targets[0], "wb") as trades_raw, atomic_file(targets[1], "wb") as candles_raw:
+        for raw, write in ((trades_raw, write_trades_csv), (candles_raw, write_candles_csv)):
+            frame = trades if write is write_trades_csv else candles
+            with (
+                gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=1, mtime=0) as gz,
+                io.TextIOWrapper(gz, encoding="utf-8", newline="") as text,
+            ):
+                write(frame, text)
     return targets
 
 
