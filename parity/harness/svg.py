@@ -14,7 +14,8 @@ import pandas as pd
 
 __all__ = ["histogram", "line_chart", "state_ribbons"]
 
-WIDTH, HEIGHT, PAD = 900, 220, 40
+WIDTH, HEIGHT, PAD = 900, 230, 40
+TOP, BOTTOM = 36, 24  # title and legend above the plot area, dates below
 MAX_POINTS = 1500
 STATE_COLOURS = {"BALANCE": "#9aa5b1", "IMBALANCE_UP": "#2e9e5b", "IMBALANCE_DOWN": "#d64545"}
 
@@ -33,9 +34,9 @@ def _frame(
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" class="chart" role="img">'
         f"<title>{html.escape(title)}</title>"
         f'<text x="{PAD}" y="14" class="t">{html.escape(title)}</text>{legend}'
-        f'<rect x="{PAD}" y="{PAD / 2}" width="{WIDTH - 2 * PAD}" height="{HEIGHT - 1.5 * PAD}" class="frame"/>'
-        f'<text x="2" y="{PAD / 2 + 10}" class="a">{y_hi:.6g}</text>'
-        f'<text x="2" y="{HEIGHT - PAD}" class="a">{y_lo:.6g}</text>'
+        f'<rect x="{PAD}" y="{TOP}" width="{WIDTH - 2 * PAD}" height="{HEIGHT - TOP - BOTTOM}" class="frame"/>'
+        f'<text x="2" y="{TOP + 10}" class="a">{y_hi:.6g}</text>'
+        f'<text x="2" y="{HEIGHT - BOTTOM}" class="a">{y_lo:.6g}</text>'
         f'<text x="{PAD}" y="{HEIGHT - 4}" class="a">{first}</text>'
         f'<text x="{WIDTH - PAD}" y="{HEIGHT - 4}" class="a" text-anchor="end">{last} UTC</text>'
         f"{body}</svg>"
@@ -56,13 +57,13 @@ def line_chart(
     xs = PAD + (WIDTH - 2 * PAD) * (keep / max(1, len(index) - 1))
     body, legend = [], []
     for n, ((label, _, colour, dash), v) in enumerate(zip(lines, values, strict=True)):
-        ys = PAD / 2 + (HEIGHT - 1.5 * PAD) * (1 - (v - lo) / span)
+        ys = TOP + (HEIGHT - TOP - BOTTOM) * (1 - (v - lo) / span)
         points = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True) if np.isfinite(y))
         body.append(
             f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="1.2" stroke-dasharray="{dash}"/>'
         )
         legend.append(
-            f'<text x="{WIDTH - PAD - 150 * (len(lines) - n)}" y="14" fill="{colour}" class="l">{html.escape(label)}</text>'
+            f'<text x="{PAD + 95 * n}" y="30" fill="{colour}" class="l">{html.escape(label)}</text>'
         )
     return _frame(title, "".join(body), lo, hi, index, "".join(legend))
 
@@ -74,10 +75,10 @@ def state_ribbons(
     if not len(index):
         return _frame(title + " (no data)", "", 0, 0, index)
     width = (WIDTH - 2 * PAD) / len(index)
-    band = (HEIGHT - 1.5 * PAD) / max(1, len(rows))
+    band = (HEIGHT - TOP - BOTTOM) / max(1, len(rows))
     body = []
     for r, (label, states) in enumerate(rows):
-        y = PAD / 2 + r * band
+        y = TOP + r * band
         values = states.reindex(index).to_numpy()
         start = 0
         for i in range(1, len(values) + 1):
@@ -92,7 +93,7 @@ def state_ribbons(
             f'<text x="{PAD + 4}" y="{y + band / 2 + 4:.1f}" class="l">{html.escape(label)}</text>'
         )
     legend = "".join(
-        f'<text x="{WIDTH - PAD - 130 * (3 - n)}" y="14" fill="{c}" class="l">{s}</text>'
+        f'<text x="{PAD + 130 * n}" y="30" fill="{c}" class="l">{s}</text>'
         for n, (s, c) in enumerate(STATE_COLOURS.items())
     )
     return _frame(title, "".join(body), 0, 0, index, legend)
@@ -108,18 +109,18 @@ def histogram(title: str, errors: np.ndarray, unit: str, bins: int = 30) -> str:
     top = counts.max() or 1
     width = (WIDTH - 2 * PAD) / bins
     body = "".join(
-        f'<rect x="{PAD + i * width:.1f}" y="{PAD / 2 + (HEIGHT - 1.5 * PAD) * (1 - c / top):.1f}" '
-        f'width="{width - 1:.1f}" height="{(HEIGHT - 1.5 * PAD) * c / top:.1f}" fill="#4a78c2"/>'
+        f'<rect x="{PAD + i * width:.1f}" y="{TOP + (HEIGHT - TOP - BOTTOM) * (1 - c / top):.1f}" '
+        f'width="{width - 1:.1f}" height="{(HEIGHT - TOP - BOTTOM) * c / top:.1f}" fill="#4a78c2"/>'
         for i, c in enumerate(counts)
     )
     axis = (
         f'<text x="{PAD}" y="{HEIGHT - 4}" class="a">{edges[0]:.4g} {html.escape(unit)}</text>'
         f'<text x="{WIDTH - PAD}" y="{HEIGHT - 4}" class="a" text-anchor="end">{edges[-1]:.4g}</text>'
-        f'<text x="2" y="{PAD / 2 + 10}" class="a">{top}</text>'
+        f'<text x="2" y="{TOP + 10}" class="a">{top}</text>'
     )
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" class="chart" role="img">'
         f'<title>{html.escape(title)}</title><text x="{PAD}" y="14" class="t">{html.escape(title)}</text>'
-        f'<rect x="{PAD}" y="{PAD / 2}" width="{WIDTH - 2 * PAD}" height="{HEIGHT - 1.5 * PAD}" class="frame"/>'
+        f'<rect x="{PAD}" y="{TOP}" width="{WIDTH - 2 * PAD}" height="{HEIGHT - TOP - BOTTOM}" class="frame"/>'
         f"{body}{axis}</svg>"
     )
