@@ -37,16 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"parity.cli.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"parity.cli.commands.{name}":
-                continue  # command not built yet
-            raise
-        module.register(sub)
+        importlib.import_module(f"parity.cli.commands.{name}").register(sub)
     return parser
-
-
 
 
 def main(argv: list[str] | None = None) -> int:

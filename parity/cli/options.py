@@ -28,9 +28,16 @@ def add_dsn_option(parser: argparse.ArgumentParser) -> None:
 
 
 def add_params_options(parser: argparse.ArgumentParser) -> None:
-    """Add ``--params-file FILE`` and ``--param KEY=VALUE`` (repeatable); read them
-    back with `params_from_args`."""
-    parser.add_argument(
+    """Add ``--params-json JSON`` or ``--params-file FILE``, and ``--param
+    KEY=VALUE`` (repeatable); read them back with `params_from_args`."""
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--params-json",
+        default=None,
+        metavar="JSON",
+        help="calculator parameters as a JSON object, e.g. '{\"poc_distance_threshold\": 2.5}'",
+    )
+    source.add_argument(
         "--params-file",
         type=Path,
         default=None,
@@ -56,6 +63,15 @@ def params_from_args(args: argparse.Namespace) -> Params:
     an unreadable file or a malformed ``--param`` raises `ParityError`.
     """
     values: dict[str, Any] = {}
+    text = getattr(args, "params_json", None)
+    if text is not None:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ParityError(f"--params-json is not valid JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise ParityError("--params-json must be a JSON object of parameter names to values")
+        values.update(data)
     path = getattr(args, "params_file", None)
     if path is not None:
         values.update(_read_params_file(Path(path)))

@@ -22,6 +22,11 @@ def print_summary(report: Mapping, seconds: float, out: str | Path | None) -> No
     for label, metric, stat, pattern in SUMMARY_FIGURES:
         values = [symbols[n].get("metrics", {}).get(metric, {}).get(stat) for n in names]
         rows.append((label, ["n/a" if v is None else pattern.format(v) for v in values]))
+    if any("trades" in symbols[n] for n in names):
+        shares = [symbols[n].get("trades", {}).get("match_share") for n in names]
+        rows.append(
+            ("trades matched (vs live)", ["n/a" if v is None else f"{v:.1%}" for v in shares])
+        )
     for label, cells in rows:
         print(
             f"{label:{width}}  " + "  ".join(f"{v:>{c}}" for v, c in zip(cells, cols, strict=True))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import unquote
@@ -84,7 +85,8 @@ def _split_authority(rest: str) -> tuple[str, str, str]:
 
 def resolve_dsn(dsn: str | None) -> str:
     """The DSN to use: ``dsn`` if given, else ``$PARITY_DSN``, else the embedded
-    server's (started if needed, see `parity.db.embedded`)."""
+    server's (started if needed, see `parity.db.embedded`; a note on stderr
+    says where its data lives)."""
     if dsn:
         return dsn
     env = os.environ.get("PARITY_DSN")
@@ -92,7 +94,10 @@ def resolve_dsn(dsn: str | None) -> str:
         return env
     from parity.db import embedded
 
-    return embedded.start().dsn
+    server = embedded.start()
+    how = "running" if server.already_running else f"started in {server.start_seconds:.1f} s"
+    print(f"embedded PostgreSQL ({how}), data in {server.data_dir}", file=sys.stderr)
+    return server.dsn
 
 
 def describe_dsn(dsn: str) -> str:

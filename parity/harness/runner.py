@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from calculators import OUTPUT_COLUMNS, compute
+from parity.backtesting.trades import trade_parity
 from parity.db.connect import connect
 from parity.harness.compare import Comparison, compare
 from parity.harness.config import HarnessConfig
@@ -124,6 +125,8 @@ def compare_symbol(
         },
         "metrics": metrics,
     }
+    if len(bars) and not live_compared.empty:
+        summary["trades"] = trade_parity(data.candles, calc, data.live, config.params, bars[0], data.end)
     divergences = _annotate(result, data, config, config_path)
     series = pd.DataFrame({"close": data.candles["close"].reindex(bars)}, index=bars)
     for column in ("poc", "vah", "val", "state", "cumulative_delta", "buy_pressure", "confidence"):

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["histogram", "line_chart", "state_ribbons"]
+__all__ = ["heatmap", "histogram", "line_chart", "state_ribbons"]
 
 WIDTH, HEIGHT, PAD = 900, 230, 40
 TOP, BOTTOM = 36, 24  # title and legend above the plot area, dates below
@@ -44,9 +44,13 @@ def _frame(
 
 
 def line_chart(
-    title: str, index: pd.DatetimeIndex, lines: Sequence[tuple[str, np.ndarray, str, str]]
+    title: str,
+    index: pd.DatetimeIndex,
+    lines: Sequence[tuple[str, np.ndarray, str, str]],
+    markers: Sequence[tuple[str, pd.DatetimeIndex, np.ndarray, str]] = (),
 ) -> str:
-    """Lines ``(label, values, colour, dash)`` sharing one y axis over ``index``."""
+    """Lines ``(label, values, colour, dash)`` sharing one y axis over
+    ``index``, and point markers ``(label, times, values, colour)`` on it."""
     keep = _thin(index)
     values = [np.asarray(v, float)[keep] for _, v, _, _ in lines]
     finite = np.concatenate([v[np.isfinite(v)] for v in values]) if values else np.array([])
@@ -64,6 +68,17 @@ def line_chart(
         )
         legend.append(
             f'<text x="{PAD + 95 * n}" y="30" fill="{colour}" class="l">{html.escape(label)}</text>'
+        )
+    for m, (label, times, marks, colour) in enumerate(markers):
+        positions = index.get_indexer(times)
+        for pos, value in zip(positions, np.asarray(marks, float), strict=True):
+            if pos < 0 or not np.isfinite(value):
+                continue
+            x = PAD + (WIDTH - 2 * PAD) * pos / max(1, len(index) - 1)
+            y = TOP + (HEIGHT - TOP - BOTTOM) * (1 - (value - lo) / span)
+            body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"/>')
+        legend.append(
+            f'<text x="{PAD + 95 * (len(lines) + m)}" y="30" fill="{colour}" class="l">{html.escape(label)}</text>'
         )
     return _frame(title, "".join(body), lo, hi, index, "".join(legend))
 
@@ -123,4 +138,42 @@ def histogram(title: str, errors: np.ndarray, unit: str, bins: int = 30) -> str:
         f'<title>{html.escape(title)}</title><text x="{PAD}" y="14" class="t">{html.escape(title)}</text>'
         f'<rect x="{PAD}" y="{TOP}" width="{WIDTH - 2 * PAD}" height="{HEIGHT - TOP - BOTTOM}" class="frame"/>'
         f"{body}{axis}</svg>"
+    )
+
+
+def heatmap(
+    title: str, rows: Sequence[str], columns: Sequence[str], values: np.ndarray, fmt: str = "{:.4g}"
+) -> str:
+    """A grid of cells coloured by value (blue low, orange high), each labelled."""
+    values = np.asarray(values, float)
+    finite = values[np.isfinite(values)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    span = hi - lo or 1.0
+    left, cell_h = 220, 28
+    cell_w = (WIDTH - left - PAD) / max(1, len(columns))
+    height = TOP + cell_h * (len(rows) + 1) + 10
+    body = [
+        f'<text x="{left + (j + 0.5) * cell_w:.1f}" y="{TOP + 18}" class="l" text-anchor="middle">{html.escape(c)}</text>'
+        for j, c in enumerate(columns)
+    ]
+    for i, r in enumerate(rows):
+        y = TOP + cell_h * (i + 1)
+        body.append(
+            f'<text x="{left - 8}" y="{y + 18}" class="l" text-anchor="end">{html.escape(r)}</text>'
+        )
+        for j in range(len(columns)):
+            v = values[i, j]
+            share = (v - lo) / span if np.isfinite(v) else 0.0
+            colour = (
+                f"rgb({int(74 + 170 * share)},{int(120 + 30 * share)},{int(194 - 150 * share)})"
+            )
+            body.append(
+                f'<rect x="{left + j * cell_w:.1f}" y="{y}" width="{cell_w - 2:.1f}" height="{cell_h - 2}" fill="{colour}"/>'
+                f'<text x="{left + (j + 0.5) * cell_w:.1f}" y="{y + 18}" text-anchor="middle" class="v">'
+                f"{html.escape(fmt.format(v) if np.isfinite(v) else 'n/a')}</text>"
+            )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" class="chart" role="img">'
+        f'<title>{html.escape(title)}</title><text x="{PAD}" y="14" class="t">{html.escape(title)}</text>'
+        f"{''.join(body)}</svg>"
     )
