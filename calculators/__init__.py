@@ -9,6 +9,9 @@ Pure functions on arrays, with two ways in that give one answer:
 from a trade tape with the aggressor side.
 """
 
+from pathlib import Path
+
+from calculators import _numba_cache
 from calculators.errors import InvalidInputError
 from calculators.market_state import STATES
 from calculators.params import Params
@@ -37,3 +40,7 @@ __all__ = [
     "validate_candles",
     "validate_trades",
 ]
+
+# Kernels load from Numba's cache on their first call, so checking it here,
+# after the imports, is early enough.
+_numba_cache.refresh(Path(__file__).resolve().parent)

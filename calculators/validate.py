@@ -39,8 +39,12 @@ def validate_candles(candles: pd.DataFrame) -> pd.DataFrame:
     for col in CANDLE_COLUMNS:
         out[col] = _float_column(out[col], col, index, "candle")
     o, h, lo, c, v = (out[col].to_numpy() for col in CANDLE_COLUMNS)
-    _first_bad(~np.isfinite(v) | (v < 0), index, "candle", lambda i: f"volume {float(v[i])!r} is not >= 0")
-    _first_bad(h < lo, index, "candle", lambda i: f"high < low ({float(h[i])!r} < {float(lo[i])!r})")
+    _first_bad(
+        ~np.isfinite(v) | (v < 0), index, "candle", lambda i: f"volume {float(v[i])!r} is not >= 0"
+    )
+    _first_bad(
+        h < lo, index, "candle", lambda i: f"high < low ({float(h[i])!r} < {float(lo[i])!r})"
+    )
     _first_bad(
         (o < lo) | (o > h),
         index,

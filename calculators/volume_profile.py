@@ -100,32 +100,39 @@ def spread_candle(
 
 
 @njit(cache=True)
-def integrate(ramp: np.ndarray, level: np.ndarray, n: int, total: float, hist: np.ndarray) -> int:
+def integrate(
+    ramp: np.ndarray, level: np.ndarray, n: int, total: float, hist: np.ndarray, sloped: bool = True
+) -> int:
     """Turn the difference arrays of `spread_candle` into ``hist[0:n]`` and
     return the POC index.  Zeroes ``ramp`` and ``level`` on the way (through
-    index ``n``), so they are ready for the next window.
+    index ``n``), so they are ready for the next window.  ``sloped`` is False
+    when nothing was added to ``ramp`` (every spread but "typical"), which
+    skips its prefix sum.
 
     POC: the row with the most volume; volumes within ``EQUAL * total`` count
     as equal, and among equal rows the one nearest the middle of the range
     wins, the lower one of two equally near.
     """
-    eps = EQUAL * total
     a = 0.0
     b = 0.0
-    poc = 0
     best = -np.inf
     for r in range(n):
         a += level[r]
-        b += ramp[r]
         level[r] = 0.0
-        ramp[r] = 0.0
+        if sloped:
+            b += ramp[r]
+            ramp[r] = 0.0
         v = a + b * r
         hist[r] = v
-        if v > best + eps:
-            best = v
-            poc = r
-        elif v >= best - eps and abs(2 * r - (n - 1)) < abs(2 * poc - (n - 1)):
-            best = max(best, v)
+        best = max(best, v)
+    # Ties: every row within EQUAL * total of the maximum; the one nearest the
+    # middle wins (on ties of distance, the lower: scanning upward keeps the first).
+    floor = best - EQUAL * total
+    poc = 0
+    distance = n + 1
+    for r in range(n):
+        if hist[r] >= floor and abs(2 * r - (n - 1)) < distance:
+            distance = abs(2 * r - (n - 1))
             poc = r
     level[n] = 0.0
     ramp[n] = 0.0
@@ -242,22 +249,16 @@ def window_profile_candles(
     buffers = _fit(buffers, n)
     for k in range(m):
         i = start + k
+        low_row, high_row = rows[0, k] - base, rows[1, k] - base
         peak = 0
         if spread == 0:
             peak = price_to_row(close[i], rs) - base
         elif spread == 2:
             peak = price_to_row((high[i] + low[i] + close[i]) / 3.0, rs) - base
-        spread_candle(
-            buffers[0],
-            buffers[1],
-            rows[0, k] - base,
-            rows[1, k] - base,
-            peak,
-            peak,
-            volume[i],
-            spread,
-        )
-    poc = integrate(buffers[0], buffers[1], n, total, buffers[2])
+        # float rounding of (high + low + close) / 3 can step outside the candle's rows
+        peak = min(max(peak, low_row), high_row)
+        spread_candle(buffers[0], buffers[1], low_row, high_row, peak, peak, volume[i], spread)
+    poc = integrate(buffers[0], buffers[1], n, total, buffers[2], spread == 2)
     lo, hi = value_area(buffers[2], n, total, poc, value_area_pct, step)
     return (
         row_price(base + poc, rs),
@@ -306,7 +307,7 @@ def window_profile_points(
         r = rows[k - first] - base
         level[r] += point_volume[k]
         level[r + 1] -= point_volume[k]
-    poc = integrate(buffers[0], level, n, total, buffers[2])
+    poc = integrate(buffers[0], level, n, total, buffers[2], False)
     lo, hi = value_area(buffers[2], n, total, poc, value_area_pct, step)
     return (
         row_price(base + poc, rs),
