@@ -175,7 +175,8 @@ def window_flow_exact(
 
 @njit(cache=True)
 def _flow_figures(last_buy, last_sell, buy_sum, vol_sum, momentum):
-    buy_pressure = 100.0 * buy_sum / vol_sum if vol_sum > 0 else 50.0
+    # the share first, then clipped: 100 * buy / vol can round past 100 when buy == vol
+    buy_pressure = min(100.0, max(0.0, 100.0 * (buy_sum / vol_sum))) if vol_sum > 0 else 50.0
     return (
         last_buy,
         last_sell,
