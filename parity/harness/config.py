@@ -49,7 +49,7 @@ from typing import Any
 
 import pandas as pd
 
-from calculators import STATES, Params
+from calculators import STATES, InvalidInputError, Params
 from fixtures import LIVE_COLUMNS
 from parity.cli.errors import ParityError
 from parity.db.names import TableNames
@@ -168,7 +168,10 @@ def load_config(path: str | Path | None) -> HarnessConfig:
 def from_dict(raw: Mapping[str, Any], source: str = "(dict)") -> HarnessConfig:
     """Build a `HarnessConfig` from the parsed TOML mapping."""
     _known(raw, ("params", "schema", "alignment", "tolerance", "gate", "ratchet", "ignore"), "")
-    params = Params.from_dict(dict(raw.get("params", {})))
+    try:
+        params = Params.from_dict(dict(raw.get("params", {})))
+    except InvalidInputError as exc:
+        raise ParityError(f"[params] {exc}") from None
     alignment = raw.get("alignment", {})
     _known(alignment, ("bar_offset_minutes",), "alignment")
     offset = alignment.get("bar_offset_minutes", 1)
