@@ -33,7 +33,7 @@ def frame(rows: list[tuple[float, float, float, float, float]], minutes=None) ->
     """Candles ``(open, high, low, close, volume)`` on a UTC minute index from `T0`
     (``minutes``: the bars' minute offsets; default 0, 1, 2, ...)."""
     minutes = list(range(len(rows))) if minutes is None else list(minutes)
-    index = pd.DatetimeIndex([T0 + m * MINUTE for m in minutes], name="ts")
+    index = pd.DatetimeIndex([T0 + m * MINUTE for m in minutes], name="ts").as_unit("ns")
     return pd.DataFrame(rows, columns=["open", "high", "low", "close", "volume"], index=index)
 
 
@@ -51,7 +51,7 @@ def read_candles(path: Path) -> pd.DataFrame:
     major, minor = (int(p) for p in pd.__version__.split(".")[:2])
     exact = {} if (major, minor) >= (3, 1) else {"float_precision": "round_trip"}
     raw = pd.read_csv(path, **exact)
-    index = pd.DatetimeIndex(pd.to_datetime(raw.pop("ts"), utc=True), name="ts")
+    index = pd.DatetimeIndex(pd.to_datetime(raw.pop("ts"), utc=True), name="ts").as_unit("ns")
     raw.index = index
     return raw[["open", "high", "low", "close", "volume"]].astype("float64")
 

@@ -114,9 +114,18 @@ def kernel_candles(high, low, close, volume, row_size, spread, pct, rule, buffer
     if buffers is None:
         buffers = new_buffers(4)
     poc, vah, val, total, buffers = window_profile_candles(
-        high, low, close, volume, 0, len(high) - 1, row_size, SPREAD_CODES[spread], pct,
-        VALUE_AREA_CODES[rule], buffers,
-    )  # fmt: skip
+        high,
+        low,
+        close,
+        volume,
+        0,
+        len(high) - 1,
+        row_size,
+        SPREAD_CODES[spread],
+        pct,
+        VALUE_AREA_CODES[rule],
+        buffers,
+    )
     return poc, vah, val, total, buffers[2].copy()
 
 
@@ -128,9 +137,18 @@ def kernel_histogram(hist: list[float], pct: float, step: int) -> tuple[int, int
     point_volume = np.array(hist, dtype=np.float64)
     total = float(math.fsum(hist))
     poc, vah, val, _, _ = window_profile_points(
-        np.array([0, n], dtype=np.int64), point_price, point_volume,
-        np.array([100.0]), np.array([total]), 0, 0, 1.0, pct, step, new_buffers(2),
-    )  # fmt: skip
+        np.array([0, n], dtype=np.int64),
+        point_price,
+        point_volume,
+        np.array([100.0]),
+        np.array([total]),
+        0,
+        0,
+        1.0,
+        pct,
+        step,
+        new_buffers(2),
+    )
     return int(poc) - 100, int(val) - 100, int(vah) - 100
 
 
@@ -180,8 +198,11 @@ def test_candle_kernel_matches_reference(data, candles, row_size, spread, rule, 
     base, hist = ref_histogram(high, low, close, volume, row_size, spread)
     r_poc, r_val, r_vah = ref_profile(hist, pct, VALUE_AREA_CODES[rule])
     # row prices on a 0.25/0.5/1.0 grid are exact: row * row_size
-    assert (poc, vah, val) == ((base + r_poc) * row_size, (base + r_vah) * row_size,
-                               (base + r_val) * row_size)  # fmt: skip
+    assert (poc, vah, val) == (
+        (base + r_poc) * row_size,
+        (base + r_vah) * row_size,
+        (base + r_val) * row_size,
+    )
     assert total == sum(vols)
     # the difference arrays integrate to the directly built histogram
     assert kernel_hist[: len(hist)] == pytest.approx(hist, rel=1e-12, abs=1e-9)
@@ -240,7 +261,9 @@ def test_profile_independent_of_candle_order(candles, data, spread, rule, pct):
     high, low, close = (np.array(c) for c in zip(*candles, strict=True))
     volume = np.array(vols)
     a = kernel_candles(high, low, close, volume, 0.25, spread, pct, rule)
-    b = kernel_candles(high[order], low[order], close[order], volume[order], 0.25, spread, pct, rule)
+    b = kernel_candles(
+        high[order], low[order], close[order], volume[order], 0.25, spread, pct, rule
+    )
     assert a[:3] == b[:3]
     assert a[3] == pytest.approx(b[3], rel=1e-12)
 

@@ -161,16 +161,23 @@ def test_state_momentum_from_the_window_first_open():
     # three bars opening at 100; closes 100.5, 101, 102.  A 60-minute window at bar 2:
     # momentum = 100 * (102 - 100) / 100 = 2 %.  With a 2-minute window (bars 1, 2,
     # first open 101): 100 * (102 - 101) / 101 = 0.990 %.
-    candles = frame([(100.0, 100.6, 99.9, 100.5, 1.0), (101.0, 101.2, 100.8, 101.0, 1.0),
-                     (101.0, 102.0, 101.0, 102.0, 1.0)])  # fmt: skip
+    candles = frame(
+        [
+            (100.0, 100.6, 99.9, 100.5, 1.0),
+            (101.0, 101.2, 100.8, 101.0, 1.0),
+            (101.0, 102.0, 101.0, 102.0, 1.0),
+        ]
+    )
     out = compute(candles, Params())
     assert out["momentum_score"].iloc[2] == pytest.approx(2.0, rel=1e-12)
     out = compute(candles, Params(lookback_period=2))
     assert out["momentum_score"].iloc[2] == pytest.approx(100 / 101, rel=1e-12)
     state = BacktestMarketStateCalculator({"lookback_period": 2}).calculate_state(
-        102.0, candle_dicts(candles), {"poc": 101.0, "vah": 102.0, "val": 101.0},
+        102.0,
+        candle_dicts(candles),
+        {"poc": 101.0, "vah": 102.0, "val": 101.0},
         {"buy_pressure": 50.0, "sell_pressure": 50.0},
-    )  # fmt: skip
+    )
     assert state["momentum_score"] == pytest.approx(100 / 101, rel=1e-12)
     # 102 vs POC 101: 0.990 % < 1.5, inside 101..102 -> rule 1:
     # 50 + 25 * (1 - 0.990099 / 1.5) + 25 * 1 = 50 + 8.498 + 25 = 83.498 -> 83

@@ -18,8 +18,15 @@ from strategies import ESTIMATORS, candle_dicts, frame
 from calculators import BacktestOrderFlowCalculator, Params, compute
 from calculators.order_flow import ESTIMATOR_CODES, buy_fractions, cdf_table
 
-FLOW = ["buy_volume", "sell_volume", "delta", "cumulative_delta", "buy_pressure",
-        "sell_pressure", "cvd_momentum"]  # fmt: skip
+FLOW = [
+    "buy_volume",
+    "sell_volume",
+    "delta",
+    "cumulative_delta",
+    "buy_pressure",
+    "sell_pressure",
+    "cvd_momentum",
+]
 
 
 def phi(z: float) -> float:
@@ -65,7 +72,9 @@ def test_reference_cdfs():
         assert student_t_cdf(z, 1.0) == pytest.approx(0.5 + math.atan(z) / math.pi, abs=1e-10)
     # t with 2 degrees of freedom: 0.5 + z / (2 sqrt(2 + z^2))
     for z in (-2.5, 0.3, 4.0):
-        assert student_t_cdf(z, 2.0) == pytest.approx(0.5 + z / (2 * math.sqrt(2 + z * z)), abs=1e-10)
+        assert student_t_cdf(z, 2.0) == pytest.approx(
+            0.5 + z / (2 * math.sqrt(2 + z * z)), abs=1e-10
+        )
 
 
 # --- clr -----------------------------------------------------------------------------
@@ -145,8 +154,9 @@ def test_tick_sign_does_not_carry_across_the_window_start():
     # closes 10 (open 9: up), then 10, 10 one minute apart.  With a 2-minute window
     # bar 2's window is bars 1, 2: bar 1 vs its own open 10 -> no change, no sign;
     # bar 2 vs 10 -> no change -> still no sign: f = 0.5 (not bar 0's "up").
-    candles = frame([(9.0, 10.0, 9.0, 10.0, 1.0), (10.0, 10.0, 10.0, 10.0, 2.0),
-                     (10.0, 10.0, 10.0, 10.0, 4.0)])  # fmt: skip
+    candles = frame(
+        [(9.0, 10.0, 9.0, 10.0, 1.0), (10.0, 10.0, 10.0, 10.0, 2.0), (10.0, 10.0, 10.0, 10.0, 4.0)]
+    )
     out = compute(candles, Params(flow_estimator="tick", lookback_period=2))
     assert out["buy_volume"].tolist() == [1.0, 2.0, 2.0]  # bar 1: 10 vs 10 after "up"
 
@@ -208,8 +218,12 @@ def test_bvc_first_bar_uses_its_own_open_and_sigma_zero_is_half():
 @pytest.mark.parametrize("estimator", ESTIMATORS)
 def test_doji_bars(estimator):
     # high == low on every bar, prices moving between bars
-    bars = [(100.0, 100.0, 100.0, 100.0, 3.0), (100.5, 100.5, 100.5, 100.5, 5.0),
-            (100.5, 100.5, 100.5, 100.5, 0.0), (99.0, 99.0, 99.0, 99.0, 7.0)]  # fmt: skip
+    bars = [
+        (100.0, 100.0, 100.0, 100.0, 3.0),
+        (100.5, 100.5, 100.5, 100.5, 5.0),
+        (100.5, 100.5, 100.5, 100.5, 0.0),
+        (99.0, 99.0, 99.0, 99.0, 7.0),
+    ]
     out = compute(frame(bars), Params(flow_estimator=estimator))
     assert not out[FLOW].isna().any().any()
     assert ((out["buy_volume"] >= 0) & (out["sell_volume"] >= 0)).all()
@@ -232,21 +246,21 @@ def test_zero_volume_window(estimator):
 
 @pytest.mark.parametrize("estimator", ESTIMATORS)
 def test_zero_volume_bar_between_bars_with_volume(estimator):
-    bars = [(100.0, 101.0, 99.0, 100.5, 4.0), (100.5, 102.0, 100.0, 101.0, 0.0),
-            (101.0, 101.0, 101.0, 101.0, 6.0)]  # fmt: skip
+    bars = [
+        (100.0, 101.0, 99.0, 100.5, 4.0),
+        (100.5, 102.0, 100.0, 101.0, 0.0),
+        (101.0, 101.0, 101.0, 101.0, 6.0),
+    ]
     out = compute(frame(bars), Params(flow_estimator=estimator))
     assert out.iloc[1][["buy_volume", "sell_volume", "delta"]].tolist() == [0.0, 0.0, 0.0]
     assert (out["buy_pressure"] + out["sell_pressure"]).tolist() == pytest.approx([100.0] * 3)
     assert not out[FLOW].isna().any().any()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="buy_pressure = 100.0 * buy_sum / vol_sum rounds to 100.00000000000001 when "
-    "buy_sum == vol_sum for about 7 % of volumes, so sell_pressure = -1.4e-14 (100 * "
-    "(buy_sum / vol_sum) would stay within 0..100)",
-)
 def test_pressure_never_exceeds_100():
+    # regression (found by this suite, fixed in 73098bf): 100.0 * buy_sum / vol_sum
+    # rounded to 100.00000000000001 for about 7 % of volumes, and the sell pressure to
+    # -1.4e-14
     # one bar closing at its high: clr f = (10 - 9.99) / (10 - 9.99) = 1, everything is
     # bought; the buy pressure is 100 %, the sell pressure 0 %, not below
     volume = 698415.2833847991

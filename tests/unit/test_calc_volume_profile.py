@@ -28,9 +28,18 @@ def profile(rows, spread="uniform", rule="pair", pct=70.0, row_size=1.0, buffers
     """``(poc, vah, val, total, hist)`` of candles ``(high, low, close, volume)``."""
     high, low, close, volume = (np.array(c, dtype=np.float64) for c in zip(*rows, strict=True))
     poc, vah, val, total, buffers = window_profile_candles(
-        high, low, close, volume, 0, len(rows) - 1, row_size, SPREAD_CODES[spread], pct,
-        VALUE_AREA_CODES[rule], new_buffers(4) if buffers is None else buffers,
-    )  # fmt: skip
+        high,
+        low,
+        close,
+        volume,
+        0,
+        len(rows) - 1,
+        row_size,
+        SPREAD_CODES[spread],
+        pct,
+        VALUE_AREA_CODES[rule],
+        new_buffers(4) if buffers is None else buffers,
+    )
     return poc, vah, val, total, buffers[2].copy()
 
 
@@ -82,7 +91,11 @@ def test_hand_case_pair_rule_same_candles():
 # B: low 104, high 104.5 -> row 104, volume 20
 # C: low 103, high 104.5 -> rows 103, 104, volume 20 -> 10 per row
 # histogram: 103: 10 | 104: 10+20+10 = 40 | 105: 10 | 106: 10; total 70, target 49.
-TRIM_CANDLES = [(106.5, 104.0, 104.5, 30.0), (104.5, 104.0, 104.5, 20.0), (104.5, 103.0, 103.5, 20.0)]
+TRIM_CANDLES = [
+    (106.5, 104.0, 104.5, 30.0),
+    (104.5, 104.0, 104.5, 20.0),
+    (104.5, 103.0, 103.5, 20.0),
+]
 
 
 def test_hand_case_trim_single():
@@ -103,9 +116,13 @@ def test_hand_case_trim_pair():
 
 # five one-row candles, close spread: rows 100..104 hold 6, 2, 20, 1, 7 (total 36);
 # target 70 % of 36 = 25.2; POC = 102 (20).
-UNEQUAL_ENDS = [(100.5, 100.0, 100.5, 6.0), (101.5, 101.0, 101.5, 2.0),
-                (102.5, 102.0, 102.5, 20.0), (103.5, 103.0, 103.5, 1.0),
-                (104.5, 104.0, 104.5, 7.0)]  # fmt: skip
+UNEQUAL_ENDS = [
+    (100.5, 100.0, 100.5, 6.0),
+    (101.5, 101.0, 101.5, 2.0),
+    (102.5, 102.0, 102.5, 20.0),
+    (103.5, 103.0, 103.5, 1.0),
+    (104.5, 104.0, 104.5, 7.0),
+]
 
 
 def test_hand_case_pair_tie_then_trim_the_smaller_end():
@@ -223,7 +240,7 @@ def test_compute_degenerate_windows():
     assert out["total_volume"].tolist() == [0.0, 4.0]
 
 
-# --- known bugs -------------------------------------------------------------------------
+# --- regressions: bugs this suite found (fixed in 96dd86e) ---------------------------
 
 
 def _integrate(hist):
@@ -236,11 +253,6 @@ def _integrate(hist):
     return integrate(ramp, level, n, total, out), out[:n], total
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="integrate() compares each row with a running 'best' that is not the POC's "
-    "volume after a near-tie, so near-ties chain: the POC can hold less than max - EQUAL*total",
-)
 def test_poc_holds_the_maximum_within_tolerance_under_chained_near_ties():
     # total = 30, tolerance EQUAL * total = 3e-8.  Rows: 10, 10 - 1.5e-8, 10 + 2.4e-8.
     # Rows within 3e-8 of the maximum (row 2): rows 0 (2.4e-8 below) and 2; row 1 is
@@ -275,12 +287,6 @@ def test_value_area_kernel_on_a_plain_histogram():
 FLAT = 1000.9999989999999  # (3 * FLAT) / 3 rounds up to 1000.999999, the next row's snap
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="typical spread: the typical price of a flat candle (FLAT + FLAT + FLAT) / 3 "
-    "rounds into the next row (peak outside low..high), spread_candle then writes past "
-    "the window's rows and integrate() leaves that garbage in the reused buffers",
-)
 def test_typical_spread_flat_candle_on_a_snap_boundary_does_not_corrupt_next_window():
     # A flat candle at FLAT (row 1000: FLAT / 1.0 is 1.000001e-6 below 1001, outside the
     # 1e-6 snap) then a candle 1000.0 .. 1005.5 (rows 1000..1005) with close 1001.5.
@@ -291,9 +297,7 @@ def test_typical_spread_flat_candle_on_a_snap_boundary_does_not_corrupt_next_win
     # {1002} = 4; up 1003+1004 = 5 vs down 1000+1001 = 5: tie -> {1000..1004} = 14;
     # trim: 1000 (2) -> 12 and 1004 (2) -> 12, equal -> drop upper: {1000..1003} = 12;
     # then 1000 (2) -> 10 < 10.5 and 1003 (3) -> 9: done.  VAL 1000, VAH 1003.
-    candles = frame(
-        [(FLAT, FLAT, FLAT, FLAT, 10.0), (1001.0, 1005.5, 1000.0, 1001.5, 15.0)]
-    )
+    candles = frame([(FLAT, FLAT, FLAT, FLAT, 10.0), (1001.0, 1005.5, 1000.0, 1001.5, 15.0)])
     p = Params(row_size=1.0, volume_spread="typical", lookback_period=1)
     alone = compute(candles.iloc[1:], p).iloc[0]
     assert (alone["poc"], alone["vah"], alone["val"]) == (1002.0, 1003.0, 1000.0)
