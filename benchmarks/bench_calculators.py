@@ -13,8 +13,9 @@ Prints one JSON document:
   over the first ``--per-timestamp-rows`` (default 20,000) bars of the same
   candles; microseconds per row; whether every row equals ``compute``'s.
 - ``ratio``: per-timestamp microseconds per row / compute microseconds per row.
-- ``memory``: peak resident memory (``ru_maxrss``, MiB) of a fresh process that
-  builds the candles and runs ``compute`` once on them, and its resident
+- ``memory``: peak resident memory (MiB) of a fresh process that builds the
+  candles and runs ``compute`` once on them (``VmHWM``, and ``ru_maxrss``,
+  which Linux carries over from the parent at fork/exec), and its resident
   memory just before that call.
 - ``data``: where the candles come from.  ``fixtures.simulator.simulate_candles``
   if it gives a full minute grid; it does not (quiet minutes have no bar, and
@@ -138,7 +139,7 @@ def random_walk(rows: int, seed: int, cal: dict[str, float]) -> pd.DataFrame:
     log_v = cal["log_volume_mean"] + cal["log_volume_sd"] * (
         rho * z + math.sqrt(1.0 - rho * rho) * rng.standard_normal(rows)
     )
-    index = pd.date_range("2024-01-01", periods=rows, freq="1min", tz="UTC", name="ts")
+    index = pd.date_range("2024-01-01", periods=rows, freq="1min", tz="UTC", name="ts", unit="ns")
     return pd.DataFrame(
         {"open": open_, "high": high, "low": low, "close": close, "volume": np.exp(log_v)},
         index=index,
@@ -211,7 +212,7 @@ def time_per_timestamp(candles: pd.DataFrame, rows: int, expected: pd.DataFrame)
             strict=True,
         )
     ]
-    times = head.index.asi8
+    times = head.index.as_unit("ns").asi8  # pandas 3 may hold microseconds
     starts = np.searchsorted(times, times - params.lookback_period * 60_000_000_000, side="right")
     vp = BacktestVolumeProfileCalculator(params)
     of = BacktestOrderFlowCalculator(params)
@@ -253,6 +254,7 @@ def time_per_timestamp(candles: pd.DataFrame, rows: int, expected: pd.DataFrame)
         ],
         "candles_per_call": f"the last {params.lookback_period} minutes as dicts "
         "(keys timestamp (tz-aware pandas Timestamp), open, high, low, close, volume)",
+        "window_candles_max": int((np.arange(rows) - starts + 1).max()),
         "rows_equal_to_compute": int(same.sum()),
     }
 
@@ -269,13 +271,27 @@ def child(args: argparse.Namespace) -> int:
     compute(candles.iloc[:WARMUP_ROWS], Params())
     before = _rss_mib()
     compute(candles, Params())
-    print(json.dumps({"before_compute_mib": before, "peak_mib": _maxrss_mib()}))
+    report = {"before_compute_mib": before, "peak_mib": _hwm_mib(), "ru_maxrss_mib": _maxrss_mib()}
+    print(json.dumps(report))
     return 0
 
 
 def _maxrss_mib() -> float:
     kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     return round(kib / (1024 * 1024) if sys.platform == "darwin" else kib / 1024, 1)
+
+
+def _hwm_mib() -> float:
+    """Peak resident memory of this process image (``VmHWM``); ``ru_maxrss`` on
+    Linux if /proc is missing."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:  # pragma: no cover - not Linux
+        pass
+    return _maxrss_mib()  # pragma: no cover
 
 
 def _rss_mib() -> float:
@@ -317,16 +333,22 @@ def main(argv: list[str] | None = None) -> int:
 
     load_before = os.getloadavg()
     candles, data_info = make_candles(args.rows, args.seed, args.source, data_dir(args.data_dir))
-    timed = time_compute(candles, max(1, args.repeat))
-    out = timed.pop("_out")
-    per_ts = time_per_timestamp(candles, args.per_timestamp_rows, out)
-    source = data_info["source"] if args.source == "auto" else args.source
+    # Memory first, in a fresh process, before this one grows (see `_hwm_mib`).
     child_args = ["--child", "memory", "--rows", str(args.rows), "--seed", str(args.seed),
-                  "--source", "walk" if source == "random_walk" else "simulator"]  # fmt: skip
+                  "--source", "walk" if data_info["source"] == "random_walk" else "simulator"]  # fmt: skip
     if args.data_dir:
         child_args += ["--data-dir", args.data_dir]
     memory = _run_child(child_args)
-    memory["measured_in"] = "a fresh subprocess: build the candles, warm up, one compute"
+    memory["parent_maxrss_at_spawn_mib"] = _maxrss_mib()
+    memory["measured_in"] = (
+        "a fresh subprocess: build the candles, warm up, one compute. peak_mib is its VmHWM "
+        "(peak resident set of the process image); ru_maxrss is also given, but on Linux it "
+        "carries over the parent's high-water mark through fork/exec, so it is never below "
+        "parent_maxrss_at_spawn_mib"
+    )
+    timed = time_compute(candles, max(1, args.repeat))
+    out = timed.pop("_out")
+    per_ts = time_per_timestamp(candles, args.per_timestamp_rows, out)
     if args.no_cold_compile:
         timed["cold_compile_seconds"] = None
     else:

@@ -113,7 +113,7 @@ def test_profile_accuracy_quick_has_every_model_rule_and_row_size(data_dir, tmp_
 
 def test_bench_calculators_small_prints_one_json_document(data_dir) -> None:
     proc = _run(
-        "benchmarks/bench_calculators.py", "--rows", "3000", "--per-timestamp-rows", "40",
+        "benchmarks/bench_calculators.py", "--rows", "3000", "--per-timestamp-rows", "100",
         "--repeat", "1", "--no-cold-compile", "--data-dir", str(data_dir),
     )  # fmt: skip
     report = json.loads(proc.stdout)
@@ -129,8 +129,9 @@ def test_bench_calculators_small_prints_one_json_document(data_dir) -> None:
     )
     assert compute["seconds"] > 0 and compute["cold_compile_seconds"] is None
     per_ts = report["per_timestamp"]
-    assert per_ts["rows"] == 40 and per_ts["us_per_row"] > 0
-    assert per_ts["rows_equal_to_compute"] == 40  # the two paths agree row for row
+    assert per_ts["rows"] == 100 and per_ts["us_per_row"] > 0
+    assert per_ts["rows_equal_to_compute"] == 100  # the two paths agree row for row
+    assert per_ts["window_candles_max"] == 60  # the last 60 minutes, no more
     assert report["ratio_per_row"] > 1
     memory = report["memory"]
     assert 0 < memory["before_compute_mib"] <= memory["peak_mib"]
