@@ -58,7 +58,7 @@ class Params:
     - ``row_size`` (price, default None): the height of a profile row.  None
       picks, per window, the largest power of ten not above one basis point of
       the window's last close (BTC at 40,000 -> 1.0; XRP/ETH at 0.0014 -> 1e-7).
-    - ``volume_spread`` (``"uniform"`` default, ``"close"``, ``"typical"``): how
+    - ``volume_spread`` (``"close"`` default, ``"uniform"``, ``"typical"``): how
       a candle's volume is laid over its rows.
 
     Order flow:
@@ -99,7 +99,7 @@ class Params:
     value_area_pct: float = 70.0
     value_area_rule: str = "pair"
     row_size: float | None = None
-    volume_spread: str = "uniform"
+    volume_spread: str = "close"
 
     flow_estimator: str = "bvc_t"
     bvc_df: float = 0.25

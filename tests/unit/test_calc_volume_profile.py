@@ -45,9 +45,10 @@ def profile(rows, spread="uniform", rule="pair", pct=70.0, row_size=1.0, buffers
 
 def compute_last(rows, **params):
     """compute()'s POC, VAH, VAL of the last bar, candles ``(high, low, close, volume)``
-    one minute apart (open = low), all in one 60-minute window."""
+    one minute apart (open = low), all in one 60-minute window; uniform spread
+    unless ``params`` say otherwise (the hand cases below work it out)."""
     candles = frame([(lo, h, lo, c, v) for h, lo, c, v in rows])
-    out = compute(candles, Params(row_size=1.0, **params))
+    out = compute(candles, Params(row_size=1.0, **{"volume_spread": "uniform", **params}))
     last = out.iloc[-1]
     return last["poc"], last["vah"], last["val"]
 
