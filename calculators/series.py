@@ -25,9 +25,11 @@ from calculators.volume_profile import (
     MAX_ROWS,
     SPREAD_CODES,
     VALUE_AREA_CODES,
+    bar_rows,
     new_buffers,
-    window_profile_candles,
+    profile_of_rows,
     window_profile_points,
+    window_row_size,
 )
 
 __all__ = [
@@ -156,7 +158,12 @@ def _series_kernel(
     for chunk in prange(chunks):
         buffers = new_buffers(256)
         scratch = np.empty(256)
-        for t in range(chunk * _CHUNK, min(n, (chunk + 1) * _CHUNK)):
+        first, last = chunk * _CHUNK, min(n, (chunk + 1) * _CHUNK) - 1
+        # Rows of the chunk's bars on the current window's grid, computed once
+        # per bar, and again for the window only when the row size changes.
+        rows = np.empty((3, last - window_start[first] + 1), np.int64)
+        cached_rs = -1.0
+        for t in range(first, last + 1):
             s = window_start[t]
             if exact:
                 poc, vah, val, total, buffers = window_profile_points(
@@ -165,8 +172,13 @@ def _series_kernel(
                 )  # fmt: skip
                 flow = window_flow_exact(exact_buy, volume, s, t, momentum_start[t])
             else:
-                poc, vah, val, total, buffers = window_profile_candles(
-                    high, low, close, volume, s, t, row_size, spread, value_area_pct, step, buffers
+                rs = window_row_size(close[t], row_size)
+                fresh = s if rs != cached_rs else t
+                cached_rs = rs
+                base = window_start[first]
+                bar_rows(high, low, close, fresh, t, rs, spread, rows[:, fresh - base :])
+                poc, vah, val, total, buffers = profile_of_rows(
+                    rows, s - base, volume, s, t, rs, spread, value_area_pct, step, buffers
                 )
                 if scratch.shape[0] < t - s + 1:
                     scratch = np.empty(2 * (t - s + 1))

@@ -33,8 +33,10 @@ __all__ = [
     "EQUAL",
     "SPREAD_CODES",
     "VALUE_AREA_CODES",
+    "bar_rows",
     "integrate",
     "new_buffers",
+    "profile_of_rows",
     "spread_candle",
     "value_area",
     "window_profile_candles",
@@ -212,6 +214,36 @@ def window_row_size(close: float, row_size: float) -> float:
 
 
 @njit(cache=True)
+def bar_rows(
+    high: np.ndarray,
+    low: np.ndarray,
+    close: np.ndarray,
+    first: int,
+    last: int,
+    row_size: float,
+    spread: int,
+    rows: np.ndarray,
+) -> None:
+    """Whole rows of bars ``first..last`` on a grid of ``row_size``, into
+    ``rows[:, 0 : last - first + 1]``: the low's row, the high's row and the
+    row the spread peaks on (the close's for "close", the typical price's for
+    "typical", clamped to the bar's rows: float rounding of (h + l + c) / 3 can
+    step outside them; unused for "uniform")."""
+    for i in range(first, last + 1):
+        k = i - first
+        low_row = price_to_row(low[i], row_size)
+        high_row = price_to_row(high[i], row_size)
+        peak = low_row
+        if spread == 0:
+            peak = price_to_row(close[i], row_size)
+        elif spread == 2:
+            peak = price_to_row((high[i] + low[i] + close[i]) / 3.0, row_size)
+        rows[0, k] = low_row
+        rows[1, k] = high_row
+        rows[2, k] = min(max(peak, low_row), high_row)
+
+
+@njit(cache=True)
 def window_profile_candles(
     high: np.ndarray,
     low: np.ndarray,
@@ -234,36 +266,50 @@ def window_profile_candles(
     ``MAX_ROWS`` rows.
     """
     rs = window_row_size(close[end], row_size)
+    rows = np.empty((3, end - start + 1), np.int64)
+    bar_rows(high, low, close, start, end, rs, spread, rows)
+    return profile_of_rows(rows, 0, volume, start, end, rs, spread, value_area_pct, step, buffers)
+
+
+@njit(cache=True)
+def profile_of_rows(
+    rows: np.ndarray,
+    offset: int,
+    volume: np.ndarray,
+    start: int,
+    end: int,
+    row_size: float,
+    spread: int,
+    value_area_pct: float,
+    step: int,
+    buffers: np.ndarray,
+) -> tuple[float, float, float, float, np.ndarray]:
+    """`window_profile_candles` from the bars' rows (`bar_rows`), where bar
+    ``i``'s rows are ``rows[:, i - start + offset]``."""
     m = end - start + 1
-    rows = np.empty((2, m), np.int64)
     total = 0.0
-    for k in range(m):
-        i = start + k
-        rows[0, k] = price_to_row(low[i], rs)
-        rows[1, k] = price_to_row(high[i], rs)
-        total += volume[i]
-    base = rows[0].min()
-    n = rows[1].max() - base + 1
+    base = rows[0, offset]
+    top = rows[1, offset]
+    for k in range(offset, offset + m):
+        base = min(base, rows[0, k])
+        top = max(top, rows[1, k])
+        total += volume[start + k - offset]
+    n = top - base + 1
     if n > MAX_ROWS:
         return np.nan, np.nan, np.nan, total, buffers
     buffers = _fit(buffers, n)
-    for k in range(m):
-        i = start + k
-        low_row, high_row = rows[0, k] - base, rows[1, k] - base
-        peak = 0
-        if spread == 0:
-            peak = price_to_row(close[i], rs) - base
-        elif spread == 2:
-            peak = price_to_row((high[i] + low[i] + close[i]) / 3.0, rs) - base
-        # float rounding of (high + low + close) / 3 can step outside the candle's rows
-        peak = min(max(peak, low_row), high_row)
-        spread_candle(buffers[0], buffers[1], low_row, high_row, peak, peak, volume[i], spread)
+    for k in range(offset, offset + m):
+        peak = rows[2, k] - base
+        spread_candle(
+            buffers[0], buffers[1], rows[0, k] - base, rows[1, k] - base, peak, peak,
+            volume[start + k - offset], spread,
+        )  # fmt: skip
     poc = integrate(buffers[0], buffers[1], n, total, buffers[2], spread == 2)
     lo, hi = value_area(buffers[2], n, total, poc, value_area_pct, step)
     return (
-        row_price(base + poc, rs),
-        row_price(base + hi, rs),
-        row_price(base + lo, rs),
+        row_price(base + poc, row_size),
+        row_price(base + hi, row_size),
+        row_price(base + lo, row_size),
         total,
         buffers,
     )
