@@ -7,7 +7,9 @@ the previous copy closed.  Prints one JSON object: seconds for
 `calculators.compute`, for the walk (`BacktestEngine.run_on_indicators`:
 signals, positions, statistics) and for `BacktestEngine.run` end to end (best
 of ``--repeat`` runs, after one untimed run that compiles the Numba kernels),
-and the trade count::
+the trade count, and (unless ``--no-postgres``) the same year end to end
+from PostgreSQL: the candles stored in a private embedded server, then
+`BacktestEngine.run` with the `parity` candle source (read + compute + walk)::
 
     python benchmarks/bench_backtest.py                 # 525,600 bars, defaults
     python benchmarks/bench_backtest.py --bars 100000 --repeat 5 --param allow_balance_trades=true
@@ -51,11 +53,55 @@ def tiled_year(month: pd.DataFrame, bars: int) -> pd.DataFrame:
     )
 
 
+def end_to_end_postgres(candles: pd.DataFrame, params: dict, repeat: int) -> dict:
+    """Store ``candles`` in a private PostgreSQL, then time a backtest of the
+    whole span that reads them back through the parity candle source."""
+    import tempfile
+
+    import pgserver
+
+    from parity.backtesting.source import postgres_candle_source
+    from parity.db.connect import connect
+    from parity.db.schema import apply_schema, ensure_symbol
+    from parity.db.store import write_candles
+
+    with tempfile.TemporaryDirectory() as tmp:
+        server = pgserver.get_server(f"{tmp}/pg", cleanup_mode="stop")
+        dsn = server.get_uri()
+        conn = connect(dsn)
+        apply_schema(conn)
+        write_candles(conn, ensure_symbol(conn, "BENCH", 0.1), candles)
+        conn.commit()
+        conn.close()
+        source = postgres_candle_source(dsn)
+        engine = BacktestEngine(params, source)
+        start, end = candles.index[0] + engine.warmup, candles.index[-1] + pd.Timedelta(minutes=1)
+        read, total = float("inf"), float("inf")
+        for _ in range(repeat):
+            began = time.perf_counter()
+            source("BENCH", start - engine.warmup, end)
+            read = min(read, time.perf_counter() - began)
+            began = time.perf_counter()
+            result = engine.run("BENCH", start, end)
+            total = min(total, time.perf_counter() - began)
+        server.cleanup()
+    return {
+        "postgres_read_candles_seconds": round(read, 3),
+        "postgres_end_to_end_seconds": round(total, 3),
+        "postgres_end_to_end_trades": int(result.stats["trade_count"]),
+        "plan_budget_seconds": 300,
+        "plan_estimate_seconds_at_2ms_per_bar": round(0.002 * len(candles), 1),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bars", type=int, default=525_600)
     parser.add_argument("--repeat", type=int, default=3, help="runs; the best time is reported")
     parser.add_argument("--param", action="append", default=[], help="NAME=VALUE, repeatable")
+    parser.add_argument(
+        "--no-postgres", action="store_true", help="skip the end-to-end PostgreSQL run"
+    )
     args = parser.parse_args(argv)
     params = dict(item.split("=", 1) for item in args.param)
 
@@ -77,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         best["walk"] = min(best["walk"], done - computed)
         best["total"] = min(best["total"], finished - done)
 
+    postgres = {} if args.no_postgres else end_to_end_postgres(candles, params, max(1, args.repeat))
     report = {
         "benchmark": "backtest",
         "data": f"{DATA_FILE} tiled",
@@ -89,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         "total_seconds": round(best["total"], 3),
         "trades": int(result.stats["trade_count"]),
         "trades_all_bars": int(walked.stats["trade_count"]),
+        **postgres,
         "threads": numba.get_num_threads(),
         "python": platform.python_version(),
         "numpy": np.__version__,

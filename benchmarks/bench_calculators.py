@@ -48,11 +48,7 @@ import numba
 import numpy as np
 import pandas as pd
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-if str(PROJECT_ROOT) not in sys.path:  # run as a file from anywhere
-    sys.path.insert(0, str(PROJECT_ROOT))
-
-from calculators import (  # noqa: E402
+from calculators import (
     BacktestATRCalculator,
     BacktestMarketStateCalculator,
     BacktestOrderFlowCalculator,
@@ -60,6 +56,8 @@ from calculators import (  # noqa: E402
     Params,
     compute,
 )
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 YEAR_ROWS = 525_600
 CALIBRATION_FILE = "btcperp-1m-2022-01.csv.gz"

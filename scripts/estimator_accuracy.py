@@ -41,12 +41,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-if str(PROJECT_ROOT) not in sys.path:  # run as a file from anywhere
-    sys.path.insert(0, str(PROJECT_ROOT))
+from calculators import Params, candles_from_trades, compute
+from parity.io.tables import candles_frame, read_table, trades_frame
 
-from calculators import Params, candles_from_trades, compute  # noqa: E402
-from parity.io.tables import candles_frame, read_table, trades_frame  # noqa: E402
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 START_MARKER = "<!-- estimator-table:start -->"
 END_MARKER = "<!-- estimator-table:end -->"

@@ -34,14 +34,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-if str(PROJECT_ROOT) not in sys.path:  # run as a file from anywhere
-    sys.path.insert(0, str(PROJECT_ROOT))
+from calculators import Params, compute, compute_from_trades
+from calculators.grid import auto_row_size
+from calculators.params import VOLUME_SPREADS
+from parity.io.tables import candles_frame, read_table, trades_frame
 
-from calculators import Params, compute, compute_from_trades  # noqa: E402
-from calculators.grid import auto_row_size  # noqa: E402
-from calculators.params import VOLUME_SPREADS  # noqa: E402
-from parity.io.tables import candles_frame, read_table, trades_frame  # noqa: E402
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 START_MARKER = "<!-- profile-table:start -->"
 END_MARKER = "<!-- profile-table:end -->"
