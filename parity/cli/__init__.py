@@ -8,6 +8,8 @@ import argparse
 import importlib
 import sys
 
+import psycopg2
+
 from calculators.errors import InvalidInputError
 from parity.cli.errors import EXIT_BAD_INPUT, ParityError
 
@@ -53,6 +55,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _fail("interrupted")
         return 130
+    except psycopg2.Error as exc:
+        detail = (getattr(exc, "pgerror", None) or str(exc)).strip().splitlines()
+        _fail(f"database error: {detail[0] if detail else type(exc).__name__}")
+        return EXIT_BAD_INPUT
     except OSError as exc:
         _fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
         return EXIT_BAD_INPUT

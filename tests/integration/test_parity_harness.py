@@ -438,3 +438,12 @@ def test_bad_config_is_exit_2_naming_the_key(tmp_path, capsys):
     config.write_text("[gate.poc]\nmin_match_rat = 0.5\n")
     assert main(["run", "--dsn", "postgresql://x@127.0.0.1:1/x", "--config", str(config)]) == 2
     assert "min_match_rat" in capsys.readouterr().err
+
+
+def test_a_mapped_table_that_does_not_exist_is_exit_2_one_line(perfect_world, tmp_path, capsys):
+    dsn, _ = perfect_world
+    code, _ = run_cli(tmp_path, dsn, '[schema.market_state]\ntable = "no_such_table"\n')
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1 and "no_such_table" in err[0] and "Traceback" not in err[0]
+    assert not (tmp_path / "report").exists()
