@@ -33,13 +33,13 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from doc_tables import data_dir, write_section
 
 from calculators import Params, candles_from_trades, compute
 from parity.io.tables import candles_frame, read_table, trades_frame
@@ -81,16 +81,6 @@ ESTIMATORS = (
 class DataSet:
     name: str
     bars: pd.DataFrame  # open, high, low, close, volume, buy_volume on a UTC index
-
-
-def data_dir(explicit: str | None = None) -> Path:
-    """``explicit``, else ``$PARITY_DATA_DIR``, else ``../shared/data`` from the project root."""
-    path = Path(
-        explicit or os.environ.get("PARITY_DATA_DIR") or PROJECT_ROOT.parent / "shared" / "data"
-    )
-    if not (path / "SOURCES.md").is_file():
-        raise SystemExit(f"real market data not found in {path} (set PARITY_DATA_DIR)")
-    return path
 
 
 def tape_bars(trades: pd.DataFrame, minutes: int) -> pd.DataFrame:
@@ -342,15 +332,6 @@ def render(
                 f"| {r['data set']} | {r['bars']:,} | {_f(r['50/50'])} | {accs} | {corrs} |"
             )
     return "\n".join(lines) + "\n"
-
-
-def write_section(doc: Path, start: str, end: str, body: str) -> None:
-    """Replace the text between the marker lines ``start`` and ``end`` of ``doc``."""
-    text = doc.read_text(encoding="utf-8")
-    i, j = text.find(start), text.find(end)
-    if i < 0 or j < 0 or j < i:
-        raise SystemExit(f"{doc}: markers {start} ... {end} not found")
-    doc.write_text(text[: i + len(start)] + "\n" + body + text[j:], encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,12 +27,12 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from doc_tables import data_dir, write_section
 
 from calculators import Params, compute, compute_from_trades
 from calculators.grid import auto_row_size
@@ -52,16 +52,6 @@ RULES = ("pair", "single")
 ROW_SIZES = (None, 1e-8)
 QUICK_DAYS = 1.0
 LEVELS = ("poc", "vah", "val")
-
-
-def data_dir(explicit: str | None = None) -> Path:
-    """``explicit``, else ``$PARITY_DATA_DIR``, else ``../shared/data`` from the project root."""
-    path = Path(
-        explicit or os.environ.get("PARITY_DATA_DIR") or PROJECT_ROOT.parent / "shared" / "data"
-    )
-    if not (path / "SOURCES.md").is_file():
-        raise SystemExit(f"real market data not found in {path} (set PARITY_DATA_DIR)")
-    return path
 
 
 def load(root: Path, days: float | None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -185,15 +175,6 @@ def render(results: pd.DataFrame, warmup: int, days: float | None) -> str:
         f"{100 * summary.iloc[0]['equal']:.1f} % of minutes on average).",
     ]
     return "\n".join(lines) + "\n"
-
-
-def write_section(doc: Path, start: str, end: str, body: str) -> None:
-    """Replace the text between the marker lines ``start`` and ``end`` of ``doc``."""
-    text = doc.read_text(encoding="utf-8")
-    i, j = text.find(start), text.find(end)
-    if i < 0 or j < 0 or j < i:
-        raise SystemExit(f"{doc}: markers {start} ... {end} not found")
-    doc.write_text(text[: i + len(start)] + "\n" + body + text[j:], encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,28 @@
+"""What the table scripts share: where the real data is, and rewriting a
+generated section of a document between two marker lines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from parity.worlds import resolve_data_dir
+
+__all__ = ["data_dir", "write_section"]
+
+
+def data_dir(explicit: str | None = None) -> Path:
+    """``explicit``, else ``$PARITY_DATA_DIR``, else ``../shared/data``
+    (`parity.worlds.resolve_data_dir`); exits when it holds no data."""
+    path = resolve_data_dir(explicit)
+    if not (path / "SOURCES.md").is_file():
+        raise SystemExit(f"real market data not found in {path} (set PARITY_DATA_DIR)")
+    return path
+
+
+def write_section(doc: Path, start: str, end: str, body: str) -> None:
+    """Replace the text between the marker lines ``start`` and ``end`` of ``doc``."""
+    text = doc.read_text(encoding="utf-8")
+    i, j = text.find(start), text.find(end)
+    if i < 0 or j < 0 or j < i:
+        raise SystemExit(f"{doc}: markers {start} ... {end} not found")
+    doc.write_text(text[: i + len(start)] + "\n" + body + text[j:], encoding="utf-8")
