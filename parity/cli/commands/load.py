@@ -38,47 +38,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sub = parser.add_subparsers(dest="load_command", metavar="KIND")
     sub.required = True
 
-    candles = sub.add_parser(
-        "candles",
-        help="1-minute candles: ts (bar open, ISO with offset), open, high, low, close, volume",
-    )
-    candles.add_argument("file", type=Path, metavar="FILE")
-    candles.add_argument("--symbol", required=True, help="symbol name, e.g. XRPETH")
-    candles.add_argument(
-        "--tick-size",
-        type=float,
-        default=None,
-        metavar="X",
-        help="price increment of a new symbol (default: the largest power of ten dividing all prices)",
-    )
-    candles.add_argument("--map", action="append", default=[], metavar="SRC=DST", help=_MAP_HELP)
-    add_dsn_option(candles)
-    candles.set_defaults(func=_load_candles)
-
-    trades = sub.add_parser(
-        "trades",
-        help="trades: ts_ms (epoch ms) or ts, trade_id (optional), price, amount, side",
-    )
-    trades.add_argument("file", type=Path, metavar="FILE")
-    trades.add_argument("--symbol", required=True, help="symbol name, e.g. XRPETH")
-    trades.add_argument(
-        "--tick-size",
-        type=float,
-        default=None,
-        metavar="X",
-        help="price increment of a new symbol (default: inferred from the prices)",
-    )
-    trades.add_argument("--map", action="append", default=[], metavar="SRC=DST", help=_MAP_HELP)
-    add_dsn_option(trades)
-    trades.set_defaults(func=_load_trades)
-
-
-def _load_candles(args: argparse.Namespace) -> int:
-    return _load(args, "candles")
-
-
-def _load_trades(args: argparse.Namespace) -> int:
-    return _load(args, "trades")
+    kinds = {
+        "candles": "1-minute candles: ts (bar open, ISO with offset), open, high, low, close, volume",
+        "trades": "trades: ts_ms (epoch ms) or ts, trade_id (optional), price, amount, side",
+    }
+    for kind, help_text in kinds.items():
+        command = sub.add_parser(kind, help=help_text)
+        command.add_argument("file", type=Path, metavar="FILE")
+        command.add_argument("--symbol", required=True, help="symbol name, e.g. XRPETH")
+        command.add_argument(
+            "--tick-size",
+            type=float,
+            default=None,
+            metavar="X",
+            help="price increment of a new symbol (default: the largest power of ten dividing all prices)",
+        )
+        command.add_argument(
+            "--map", action="append", default=[], metavar="SRC=DST", help=_MAP_HELP
+        )
+        add_dsn_option(command)
+        command.set_defaults(func=lambda args, kind=kind: _load(args, kind))
 
 
 def _load(args: argparse.Namespace, kind: str) -> int:
