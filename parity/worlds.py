@@ -293,6 +293,30 @@ class WorldOutcome:
     seconds: float = 0.0
 
 
+def _existing_world(
+    conn: Connection, name: str, params: dict[str, Any], symbol: str, lines: list[str]
+) -> dict[str, Any] | None:
+    """The marker of world ``name`` when it was built with ``params`` and its
+    rows still match (nothing to do), else None, with a line saying why it
+    must be (re)built.  Applies the schema and takes the world's lock first."""
+    apply_schema(conn)
+    ensure_meta(conn)
+    _lock_world(conn, name)
+    marker = read_marker(conn, name)
+    if marker is None:
+        return None
+    if marker["params"] != params:
+        lines.append(f"the {name} world was built with other parameters: rebuilding it")
+        return None
+    if not _holds(conn, symbol, marker["summary"]):
+        lines.append(f"the {name} world's rows changed since it was built: rebuilding it")
+        return None
+    lines.append(
+        f"{name} world already built (built {marker['built_at']:%Y-%m-%d %H:%M:%S %Z}): nothing to do"
+    )
+    return marker
+
+
 def build_demo_world(
     conn: Connection, *, days: float = DEMO_DAYS, seed: int = DEMO_SEED
 ) -> WorldOutcome:
@@ -320,22 +344,10 @@ def build_demo_world(
         "imperfections": Imperfections().to_dict(),
         "params_digest": Params().digest(),
     }
-    apply_schema(conn)
-    ensure_meta(conn)
-    _lock_world(conn, "demo")
-    marker = read_marker(conn, "demo")
     lines: list[str] = []
-    if marker is not None and marker["params"] == params:
-        if _holds(conn, DEMO_SYMBOL, marker["summary"]):
-            summary = marker["summary"]
-            lines.append(
-                f"demo world already built ({DEMO_SYMBOL}, {days:g} days, seed {seed}, "
-                f"built {marker['built_at']:%Y-%m-%d %H:%M:%S %Z}): nothing to do"
-            )
-            return WorldOutcome("demo", False, summary, lines, time.perf_counter() - began)
-        lines.append("the demo world's rows changed since it was built: rebuilding it")
-    elif marker is not None:
-        lines.append("the demo world was built with other parameters: rebuilding it")
+    marker = _existing_world(conn, "demo", params, DEMO_SYMBOL, lines)
+    if marker is not None:
+        return WorldOutcome("demo", False, marker["summary"], lines, time.perf_counter() - began)
 
     symbol_id = ensure_symbol(conn, DEMO_SYMBOL, DEMO_TICK_SIZE)
     removed = _delete_symbol_rows(conn, symbol_id)
@@ -419,21 +431,10 @@ def build_real_world(conn: Connection, data_dir: str | Path, *, seed: int = 0) -
             "params_digest": Params().digest(),
         },
     }
-    apply_schema(conn)
-    ensure_meta(conn)
-    _lock_world(conn, "real")
-    marker = read_marker(conn, "real")
     lines: list[str] = []
-    if marker is not None and marker["params"] == params:
-        if _holds(conn, symbol, marker["summary"]):
-            lines.append(
-                f"real-data world already built (built {marker['built_at']:%Y-%m-%d %H:%M:%S %Z}):"
-                " nothing to do"
-            )
-            return WorldOutcome(
-                "real", False, marker["summary"], lines, time.perf_counter() - began
-            )
-        lines.append("the real-data world's rows changed since it was built: reloading it")
+    marker = _existing_world(conn, "real", params, symbol, lines)
+    if marker is not None:
+        return WorldOutcome("real", False, marker["summary"], lines, time.perf_counter() - began)
 
     # Read and validate every file first.
     t0 = time.perf_counter()

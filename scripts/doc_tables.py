@@ -3,11 +3,12 @@ generated section of a document between two marker lines."""
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from parity.worlds import resolve_data_dir
 
-__all__ = ["data_dir", "write_section"]
+__all__ = ["add_table_options", "data_dir", "write_section"]
 
 
 def data_dir(explicit: str | None = None) -> Path:
@@ -26,3 +27,15 @@ def write_section(doc: Path, start: str, end: str, body: str) -> None:
     if i < 0 or j < 0 or j < i:
         raise SystemExit(f"{doc}: markers {start} ... {end} not found")
     doc.write_text(text[: i + len(start)] + "\n" + body + text[j:], encoding="utf-8")
+
+
+def add_table_options(parser: argparse.ArgumentParser, default_doc: Path) -> None:
+    """``--data-dir``, ``--write`` and ``--doc``: where the data is, and the
+    document whose generated section ``--write`` rewrites."""
+    parser.add_argument(
+        "--data-dir", help="the real-data directory (default: $PARITY_DATA_DIR or ../shared/data)"
+    )
+    parser.add_argument("--write", action="store_true", help="rewrite the table section of --doc")
+    parser.add_argument(
+        "--doc", type=Path, default=default_doc, help="the document --write rewrites"
+    )

@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from doc_tables import data_dir, write_section
+from doc_tables import add_table_options, data_dir, write_section
 
 from calculators import Params, candles_from_trades, compute
 from parity.io.tables import candles_frame, read_table, trades_frame
@@ -336,13 +336,7 @@ def render(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--data-dir", help="the real-data directory (default: $PARITY_DATA_DIR or ../shared/data)"
-    )
-    parser.add_argument("--write", action="store_true", help="rewrite the table section of --doc")
-    parser.add_argument(
-        "--doc", type=Path, default=DEFAULT_DOC, help="the document --write rewrites"
-    )
+    add_table_options(parser, DEFAULT_DOC)
     parser.add_argument(
         "--quick", action="store_true", help=f"only the first {QUICK_DAYS:g} days of each data set"
     )
