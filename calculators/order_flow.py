@@ -43,7 +43,7 @@ from numba import njit
 
 __all__ = ["ESTIMATOR_CODES", "buy_fractions", "cdf_table", "window_flow"]
 
-ESTIMATOR_CODES = {"clr": 0, "tick": 1, "bvc_normal": 2, "bvc_t": 3}
+ESTIMATOR_CODES = {"clr": 0, "tick": 1, "bvc_normal": 2, "bvc_t": 3, "path": 4, "tick_bvc": 5}
 _TABLE_POINTS = 16_385
 
 
@@ -54,14 +54,14 @@ def cdf_table(estimator: str, df: float) -> np.ndarray:
     For ``bvc_normal`` the standard normal CDF, for ``bvc_t`` the Student-t
     CDF with ``df`` degrees of freedom; an unused dummy for other estimators.
     """
-    if estimator not in ("bvc_normal", "bvc_t"):
+    if estimator not in ("bvc_normal", "bvc_t", "tick_bvc"):
         return np.zeros(2)
     from scipy import special
 
     u = np.linspace(-1.0, 1.0, _TABLE_POINTS)
     with np.errstate(divide="ignore"):
         z = u / (1.0 - np.abs(u))
-    values = special.ndtr(z) if estimator == "bvc_normal" else special.stdtr(df, z)
+    values = special.ndtr(z) if estimator in ("bvc_normal", "tick_bvc") else special.stdtr(df, z)
     values[0], values[-1] = 0.0, 1.0
     values.setflags(write=False)
     return values
@@ -87,6 +87,7 @@ def buy_fractions(
     estimator: int,
     table: np.ndarray,
     out: np.ndarray,
+    gain: float = 1.0,
 ) -> None:
     """Write the estimated buy share (0..1) of bars ``start..end`` into
     ``out[0 : end - start + 1]``, using only the bars of that window."""
@@ -106,6 +107,25 @@ def buy_fractions(
             elif change < 0:
                 sign = -1.0
             out[k] = 0.5 + 0.5 * sign
+    elif estimator == 4:
+        sign = 0.0
+        for k in range(n):
+            i = start + k
+            o, h, lo, c = open_[i], high[i], low[i], close[i]
+            up = max(0.0, o - close[i - 1]) if k > 0 else 0.0
+            down = max(0.0, close[i - 1] - o) if k > 0 else 0.0
+            if h - o <= o - lo:  # the high is nearer: open -> high -> low -> close
+                up += (h - o) + (c - lo)
+                down += h - lo
+            else:  # open -> low -> high -> close
+                down += (o - lo) + (h - c)
+                up += h - lo
+            change = c - (close[i - 1] if k > 0 else o)
+            if change > 0:
+                sign = 1.0
+            elif change < 0:
+                sign = -1.0
+            out[k] = up / (up + down) if up + down > 0 else 0.5 + 0.5 * sign
     else:
         mean = 0.0
         for k in range(n):
@@ -117,8 +137,18 @@ def buy_fractions(
         for k in range(n):
             var += (out[k] - mean) ** 2
         sigma = math.sqrt(var / n)
+        if estimator == 5:
+            carry = 0.5
+            for k in range(n):
+                if out[k] != 0.0 and sigma > 0:
+                    carry = _cdf(out[k] / sigma, table)
+                out[k] = carry
+        else:
+            for k in range(n):
+                out[k] = _cdf(out[k] / sigma, table) if sigma > 0 else 0.5
+    if gain != 1.0:
         for k in range(n):
-            out[k] = _cdf(out[k] / sigma, table) if sigma > 0 else 0.5
+            out[k] = min(1.0, max(0.0, 0.5 + gain * (out[k] - 0.5)))
 
 
 @njit(cache=True)
@@ -135,6 +165,7 @@ def window_flow(
     estimator: int,
     table: np.ndarray,
     scratch: np.ndarray,
+    gain: float = 1.0,
 ) -> tuple[float, float, float, float, float, float, float]:
     """Order flow of the window ``start..end`` (inclusive).
 
@@ -149,7 +180,7 @@ def window_flow(
     delta ``2 * buy_volume - volume``, then the window's figures (volume
     units; pressures in percent).
     """
-    buy_fractions(open_, high, low, close, start, end, estimator, table, scratch)
+    buy_fractions(open_, high, low, close, start, end, estimator, table, scratch, gain)
     buy_sum = 0.0
     vol_sum = 0.0
     momentum = 0.0

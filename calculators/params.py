@@ -25,11 +25,11 @@ from calculators.errors import InvalidInputError
 __all__ = ["FLOW_ESTIMATORS", "VALUE_AREA_RULES", "VOLUME_SPREADS", "Params"]
 
 #: How a candle's volume is spread over the profile rows its range covers.
-VOLUME_SPREADS = ("close", "uniform", "typical")
+VOLUME_SPREADS = ("close", "uniform", "typical", "path")
 #: How the value area grows from the POC: one row or two rows at a time.
 VALUE_AREA_RULES = ("single", "pair")
 #: How a candle's volume is split into buy and sell volume.
-FLOW_ESTIMATORS = ("clr", "tick", "bvc_normal", "bvc_t")
+FLOW_ESTIMATORS = ("clr", "tick", "bvc_normal", "bvc_t", "path", "tick_bvc")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +103,7 @@ class Params:
 
     flow_estimator: str = "bvc_t"
     bvc_df: float = 0.25
+    flow_gain: float = 1.0
     cvd_momentum_buckets: int = 5
 
     atr_period: int = 14
@@ -230,6 +231,7 @@ def _check_ranges(p: Params) -> None:
     need(0 < p.value_area_pct <= 100, "value_area_pct", "must be in (0, 100]")
     need(p.row_size is None or p.row_size > 0, "row_size", "must be > 0 or None (auto)")
     need(p.bvc_df > 0, "bvc_df", "must be > 0")
+    need(0 < p.flow_gain <= 100, "flow_gain", "must be in (0, 100]")
     need(1 <= p.cvd_momentum_buckets <= 10_080, "cvd_momentum_buckets", "must be 1..10080")
     need(1 <= p.atr_period <= 1_000, "atr_period", "must be 1..1000 bars")
     for name, choices in _CHOICES.items():

@@ -114,6 +114,7 @@ def kernel_candles(high, low, close, volume, row_size, spread, pct, rule, buffer
     if buffers is None:
         buffers = new_buffers(4)
     poc, vah, val, total, buffers = window_profile_candles(
+        close,  # the open: only the "path" spread reads it
         high,
         low,
         close,

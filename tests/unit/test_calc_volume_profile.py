@@ -28,6 +28,7 @@ def profile(rows, spread="uniform", rule="pair", pct=70.0, row_size=1.0, buffers
     """``(poc, vah, val, total, hist)`` of candles ``(high, low, close, volume)``."""
     high, low, close, volume = (np.array(c, dtype=np.float64) for c in zip(*rows, strict=True))
     poc, vah, val, total, buffers = window_profile_candles(
+        close,  # the open: only the "path" spread reads it
         high,
         low,
         close,
