@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from calculators.bar_path import path_legs
 from calculators.grid import auto_row_size, price_to_row, row_price
 
 __all__ = [
@@ -36,7 +37,6 @@ __all__ = [
     "bar_rows",
     "integrate",
     "new_buffers",
-    "path_legs",
     "profile_of_rows",
     "spread_candle",
     "value_area",
@@ -77,7 +77,7 @@ def spread_candle(
     ``1 + d_max - |row - peak|`` where ``d_max`` is the peak's distance to the
     farther end, so every row of the range gets some volume.  mode 3
     ("path"): the bar's likely path at constant speed, open -> nearer extreme
-    -> other extreme -> close (see `path_legs`); each of the three legs covers
+    -> other extreme -> close (`calculators.bar_path.path_legs`); each of the three legs covers
     its rows end to end, and every row of every leg gets the same share
     ``volume / (rows of leg 1 + rows of leg 2 + rows of leg 3)``, so rows the
     path crosses two or three times get two or three shares.
@@ -117,23 +117,6 @@ def spread_candle(
         level[high_row + 1] -= k * (1.0 + d_max + m)
         ramp[m + 1] -= k
         ramp[high_row + 1] += k
-
-
-@njit(cache=True)
-def path_legs(low_row: int, high_row: int, close_row: int, open_row: int) -> tuple[int, int]:
-    """The extremes a bar visits first and second, as rows: the one nearer the
-    open first; when both are equally near, the one farther from the close
-    first (so the last leg, to the close, is the shorter); when that ties too,
-    the high first."""
-    up = high_row - open_row
-    down = open_row - low_row
-    if up < down:
-        return high_row, low_row
-    if down < up:
-        return low_row, high_row
-    if high_row - close_row < close_row - low_row:
-        return low_row, high_row
-    return high_row, low_row
 
 
 @njit(cache=True)
