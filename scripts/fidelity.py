@@ -11,8 +11,9 @@ measured, per data set and per setting of the candle-side estimation
   this isolates the order-flow estimate on 120k+ bars of other markets);
 - **candidate**: ``compute(candles, params)`` on the OHLCV candles of the same
   data (built from the same trades), the buy volume estimated; with
-  ``--with-buy-volume`` also the candle path given the true per-bar
-  ``buy_volume`` (tapes only: on the perpetual files that *is* the reference).
+  the profile settings also the candle path given the true per-bar
+  ``buy_volume`` (tapes and simulated markets: on the perpetual files that
+  *is* the reference).
 
 Figures, over the bars after the warm-up (the first ``lookback_period``
 minutes of the data and of every stretch after a gap of at least that long):
@@ -77,7 +78,7 @@ FLOW_FILES = (
     ("AVAX perp (true flow)", "avaxusdt-perp-1m-2023-09"),
     ("DOT perp (true flow)", "dotusdt-perp-1m-2024-11"),
 )
-SIM_SEEDS = (11, 12, 13)
+SIM_SEEDS = (11, 12, 13, 14, 15)
 SIM_DAYS = 3.0
 #: A data set with fewer measured bars than this is listed, not measured.
 MIN_BARS = 120
@@ -134,7 +135,7 @@ def warmup_mask(index: pd.DatetimeIndex, minutes: int) -> np.ndarray:
     least ``minutes``), so every measured window is full on both sides."""
     if not len(index):
         return np.zeros(0, bool)
-    t = index.asi8
+    t = index.as_unit("ns").asi8
     span = minutes * 60_000_000_000
     new = np.r_[True, np.diff(t) >= span]
     stretch_start = np.maximum.accumulate(np.where(new, t, np.iinfo(np.int64).min))
@@ -170,17 +171,15 @@ def fidelity(
     n = int(keep.sum())
     out = {"bars": n}
     if n == 0:
+        # too short for a state or a trade after the warm-up: the per-bar buy
+        # volume of every bar is all there is to measure
+        out["vol_acc"] = _volume_accuracy(bars, reference, candidate, np.ones(len(bars), bool))
         return out
     ref_state = reference["state"].to_numpy()[keep]
     cand_state = candidate["state"].to_numpy()[keep]
     codes = {s: i for i, s in enumerate(STATES)}
     confusion = np.zeros((3, 3), np.int64)
     np.add.at(confusion, ([codes[s] for s in ref_state], [codes[s] for s in cand_state]), 1)
-    volume = bars["volume"].to_numpy(np.float64)[keep]
-    buy_err = np.abs(
-        candidate["buy_volume"].to_numpy(np.float64)[keep]
-        - reference["buy_volume"].to_numpy(np.float64)[keep]
-    )
     # no signal in warm-up bars, on either side
     ref_walk = reference.copy()
     cand_walk = candidate.copy()
@@ -199,9 +198,21 @@ def fidelity(
         "ratio": (
             walk["calculated_trades"] / walk["live_trades"] if walk["live_trades"] else None
         ),
-        "vol_acc": float(1.0 - buy_err.sum() / volume.sum()) if volume.sum() > 0 else None,
+        "vol_acc": _volume_accuracy(bars, reference, candidate, keep),
     }
     return out
+
+
+def _volume_accuracy(
+    bars: pd.DataFrame, reference: pd.DataFrame, candidate: pd.DataFrame, keep: np.ndarray
+) -> float | None:
+    """``1 - sum|candidate buy - reference buy| / sum(volume)`` over the ``keep`` bars."""
+    volume = bars["volume"].to_numpy(np.float64)[keep]
+    error = np.abs(
+        candidate["buy_volume"].to_numpy(np.float64)[keep]
+        - reference["buy_volume"].to_numpy(np.float64)[keep]
+    )
+    return float(1.0 - error.sum() / volume.sum()) if volume.sum() > 0 else None
 
 
 def measure(
@@ -243,45 +254,75 @@ def measure(
     return pd.DataFrame(rows)
 
 
-def estimator_settings() -> list[Setting]:
-    """Every flow estimator (the profile at its default)."""
-    return [
-        Setting("clr", {"flow_estimator": "clr"}),
-        Setting("tick", {"flow_estimator": "tick"}),
-        Setting("bvc_normal", {"flow_estimator": "bvc_normal"}),
-        Setting("bvc_t df 0.25", {"flow_estimator": "bvc_t", "bvc_df": 0.25}),
-        Setting("bvc_t df 1", {"flow_estimator": "bvc_t", "bvc_df": 1.0}),
-        Setting("bvc_t df 4", {"flow_estimator": "bvc_t", "bvc_df": 4.0}),
+def _label(text: str, overrides: dict, base: Params) -> str:
+    default = all(getattr(base, k) == v for k, v in overrides.items())
+    return f"{text} (default)" if default else text
+
+
+def estimator_settings(base: Params | None = None) -> list[Setting]:
+    """Every flow estimator, and ``flow_gain`` around 1 for the default one
+    (the profile at its default)."""
+    base = base or Params()
+    grid = [
+        ("clr", {"flow_estimator": "clr", "flow_gain": 1.0}),
+        ("tick", {"flow_estimator": "tick", "flow_gain": 1.0}),
+        ("bvc_normal", {"flow_estimator": "bvc_normal", "flow_gain": 1.0}),
+        ("bvc_t df 0.25", {"flow_estimator": "bvc_t", "bvc_df": 0.25, "flow_gain": 1.0}),
+        ("bvc_t df 1", {"flow_estimator": "bvc_t", "bvc_df": 1.0, "flow_gain": 1.0}),
+        ("bvc_t df 4", {"flow_estimator": "bvc_t", "bvc_df": 4.0, "flow_gain": 1.0}),
+        ("tick_bvc", {"flow_estimator": "tick_bvc", "flow_gain": 1.0}),
+        ("tick_bvc gain 2", {"flow_estimator": "tick_bvc", "flow_gain": 2.0}),
+        ("path gain 0.75", {"flow_estimator": "path", "flow_gain": 0.75}),
+        ("path", {"flow_estimator": "path", "flow_gain": 1.0}),
+        ("path gain 1.5", {"flow_estimator": "path", "flow_gain": 1.5}),
     ]
+    return [Setting(_label(text, o, base), o) for text, o in grid]
 
 
-def profile_settings() -> list[Setting]:
+def profile_settings(base: Params | None = None) -> list[Setting]:
     """Every spread model and value-area rule (the flow estimator at its default)."""
-    return [
-        Setting(f"{spread} / {rule}", {"volume_spread": spread, "value_area_rule": rule})
-        for spread in ("close", "uniform", "typical")
+    base = base or Params()
+    grid = [
+        (f"{spread} / {rule}", {"volume_spread": spread, "value_area_rule": rule})
+        for spread in ("close", "uniform", "typical", "path")
         for rule in ("pair", "single")
     ]
+    return [Setting(_label(text, o, base), o) for text, o in grid]
+
+
+#: Data-set groups of the summary, each weighted equally in the score.
+GROUPS = {"tape": "real tapes", "flow": "true-flow perps", "sim": "simulated"}
 
 
 def summary(results: pd.DataFrame) -> pd.DataFrame:
-    """Per setting and candle kind: the mean and the minimum over data sets of
-    kappa and trade match (the defaults must win on every data set, so the
-    minimum counts as much as the mean)."""
-    measured = results.dropna(subset=["kappa"])
-    return (
-        measured.groupby(["candles", "setting"], sort=False)
-        .agg(
-            kappa_mean=("kappa", "mean"),
-            kappa_min=("kappa", "min"),
-            match_mean=("match", "mean"),
-            match_min=("match", "min"),
-            ratio_mean=("ratio", "mean"),
-            vol_acc_mean=("vol_acc", "mean"),
-            sets=("data set", "nunique"),
-        )
-        .reset_index()
-    )
+    """Per candle kind and setting: kappa and trade match averaged within each
+    data-set group (`GROUPS`), their worst value over the data sets, the mean
+    count ratio and volume accuracy, and the **score**: the mean over the
+    groups of ``(kappa + match) / 2``, each group weighted equally (so five
+    simulated seeds do not outvote two real tapes).  Best score first."""
+    measured = results.dropna(subset=["kappa", "match"])
+    rows = []
+    for (candles, setting), g in measured.groupby(["candles", "setting"], sort=False):
+        row = {"candles": candles, "setting": setting, "sets": g["data set"].nunique()}
+        scores = []
+        for kind in GROUPS:
+            part = g[g["kind"] == kind]
+            row[f"kappa_{kind}"] = part["kappa"].mean() if len(part) else np.nan
+            row[f"match_{kind}"] = part["match"].mean() if len(part) else np.nan
+            if len(part):
+                scores.append((row[f"kappa_{kind}"] + row[f"match_{kind}"]) / 2)
+        row |= {
+            "kappa_min": g["kappa"].min(),
+            "match_min": g["match"].min(),
+            "ratio_mean": g["ratio"].mean(),
+            "vol_acc_mean": g["vol_acc"].mean(),
+            "score": float(np.mean(scores)),
+        }
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table
+    return table.sort_values(["candles", "score"], ascending=[True, False], kind="stable")
 
 
 def _f(x, digits: int = 3) -> str:
@@ -293,14 +334,17 @@ def render(results: pd.DataFrame, title: str) -> str:
     lines = [
         f"**{title}**",
         "",
-        "| data set | candles | setting | bars | kappa | agreement | trade match | trades cand / ref | ratio | vol. acc. |",
+        "| data set | candles | setting | bars | kappa | agreement | trade match "
+        "| trades cand. / ref. | ratio | vol. acc. |",
         "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
+    short = []
     for _, r in results.iterrows():
-        if not r.get("bars") or pd.isna(r.get("kappa")):
+        if pd.isna(r.get("kappa")):
+            short.append(r["data set"])
             lines.append(
-                f"| {r['data set']} | {r['candles']} | {r['setting']} | {int(r.get('bars') or 0)} "
-                "| — | — | — | — | — | — |"
+                f"| {r['data set']} | {r['candles']} | {r['setting']} | {int(r['bars'])} "
+                f"| — | — | — | — | — | {_f(r.get('vol_acc'))}* |"
             )
             continue
         lines.append(
@@ -309,19 +353,31 @@ def render(results: pd.DataFrame, title: str) -> str:
             f"{int(r['candidate_trades'])} / {int(r['reference_trades'])} | {_f(r['ratio'], 2)} | "
             f"{_f(r['vol_acc'])} |"
         )
+    if short:
+        lines += [
+            "",
+            f"\\* {', '.join(sorted(set(short)))}: too short for a state or a trade after "
+            "the warm-up (no bar is measured); the volume accuracy is over all their bars.",
+        ]
     s = summary(results)
+    head = " | ".join(f"kappa {g}" for g in GROUPS.values())
+    head2 = " | ".join(f"match {g}" for g in GROUPS.values())
     lines += [
         "",
-        "Over the measured data sets (mean and worst):",
+        "Summary, best score first (score = mean over the three groups of (kappa + match) / 2; "
+        "min = the worst data set):",
         "",
-        "| candles | setting | sets | kappa mean | kappa min | match mean | match min | ratio mean | vol. acc. mean |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        f"| candles | setting | sets | {head} | {head2} | kappa min | match min "
+        "| ratio mean | vol. acc. mean | score |",
+        "| --- | --- | ---: | " + " | ".join(["---:"] * (2 * len(GROUPS) + 5)) + " |",
     ]
     for _, r in s.iterrows():
+        kappas = " | ".join(_f(r[f"kappa_{k}"]) for k in GROUPS)
+        matches = " | ".join(_f(r[f"match_{k}"]) for k in GROUPS)
         lines.append(
-            f"| {r['candles']} | {r['setting']} | {int(r['sets'])} | {_f(r['kappa_mean'])} | "
-            f"{_f(r['kappa_min'])} | {_f(r['match_mean'])} | {_f(r['match_min'])} | "
-            f"{_f(r['ratio_mean'], 2)} | {_f(r['vol_acc_mean'])} |"
+            f"| {r['candles']} | {r['setting']} | {int(r['sets'])} | {kappas} | {matches} | "
+            f"{_f(r['kappa_min'])} | {_f(r['match_min'])} | {_f(r['ratio_mean'], 2)} | "
+            f"{_f(r['vol_acc_mean'])} | {_f(r['score'])} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -331,16 +387,11 @@ def main(argv: list[str] | None = None) -> int:
     add_table_options(parser, DEFAULT_DOC)
     parser.add_argument("--days", type=float, help="only the first DAYS days of each data set")
     parser.add_argument("--json", action="store_true", help="print JSON instead of Markdown")
-    parser.add_argument(
-        "--with-buy-volume",
-        action="store_true",
-        help="also measure the candle path given the true per-bar buy volume (tapes)",
-    )
     args = parser.parse_args(argv)
 
     sets = load_data_sets(data_dir(args.data_dir), args.days)
     estimators = measure(sets, estimator_settings(), with_buy_volume=False)
-    profiles = measure(sets, profile_settings(), with_buy_volume=args.with_buy_volume)
+    profiles = measure(sets, profile_settings(), with_buy_volume=True)
     if args.json:
         payload = {
             "estimators": estimators.to_dict(orient="records"),
@@ -348,8 +399,16 @@ def main(argv: list[str] | None = None) -> int:
         }
         sys.stdout.write(json.dumps(payload, indent=1, default=float) + "\n")
         return 0
-    table = render(estimators, "Flow estimators (profile at its default)") + "\n"
-    table += render(profiles, "Profile settings (flow estimator at its default)")
+    table = ""
+    if args.days is not None:
+        table += f"*Quick run: the first {args.days:g} day(s) of each data set only.*\n\n"
+    table += render(estimators, "Flow estimators (profile at its default), OHLCV candles") + "\n"
+    table += render(
+        profiles,
+        "Profile settings (flow estimator at its default), OHLCV candles and OHLCV + the true "
+        "buy_volume (tapes and simulated markets; on the perpetual files the true flow is the "
+        "reference itself)",
+    )
     sys.stdout.write(table)
     if args.write:
         write_section(args.doc, START_MARKER, END_MARKER, table)
