@@ -80,8 +80,14 @@ FLOW_FILES = (
 )
 SIM_SEEDS = (11, 12, 13, 14, 15)
 SIM_DAYS = 3.0
-#: A data set with fewer measured bars than this is listed, not measured.
-MIN_BARS = 120
+#: The estimation defaults before issue 9, measured beside the others for comparison.
+PREVIOUS_DEFAULTS = {
+    "flow_estimator": "bvc_t",
+    "bvc_df": 0.25,
+    "flow_gain": 1.0,
+    "volume_spread": "close",
+    "value_area_rule": "pair",
+}
 
 
 @dataclass(frozen=True)
@@ -276,7 +282,8 @@ def estimator_settings(base: Params | None = None) -> list[Setting]:
         ("path", {"flow_estimator": "path", "flow_gain": 1.0}),
         ("path gain 1.5", {"flow_estimator": "path", "flow_gain": 1.5}),
     ]
-    return [Setting(_label(text, o, base), o) for text, o in grid]
+    settings = [Setting(_label(text, o, base), o) for text, o in grid]
+    return [*settings, Setting("before issue 9: bvc_t df 0.25, close spread", PREVIOUS_DEFAULTS)]
 
 
 def profile_settings(base: Params | None = None) -> list[Setting]:
