@@ -50,9 +50,9 @@ from typing import Any
 import pandas as pd
 
 from calculators import STATES, InvalidInputError, Params
-from fixtures import LIVE_COLUMNS
-from parity.cli.errors import ParityError
 from parity.db.names import TableNames
+from parity.db.tables import LIVE_COLUMNS
+from parity.errors import ParityError
 from parity.harness.metrics import METRICS
 
 __all__ = ["Check", "HarnessConfig", "IgnoreRule", "LiveSchema", "load_config"]

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from calculators import OUTPUT_COLUMNS, compute
-from parity.backtesting.trades import trade_parity
+from parity.common.trades import trade_parity
 from parity.db.connect import connect
 from parity.harness.compare import Comparison, compare
 from parity.harness.config import HarnessConfig

@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from parity_fixtures.replay import LIVE_COLUMNS, Imperfections, bar_open_time, replay_live_rows
 
 from calculators import Params, compute_from_trades
-from fixtures.replay import LIVE_COLUMNS, Imperfections, bar_open_time, replay_live_rows
 from parity.cli import main
 from parity.db.connect import connect
 from parity.db.schema import symbol_info

@@ -5,9 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
-from calculators import InvalidInputError, Params, candles_from_trades, validate_trades
-from fixtures.simulator import (
+from parity_fixtures.simulator import (
     REGIMES,
     SimulationResult,
     SimulatorConfig,
@@ -15,6 +13,8 @@ from fixtures.simulator import (
     simulate_candles,
     simulate_trades,
 )
+
+from calculators import InvalidInputError, Params, candles_from_trades, validate_trades
 
 MINUTE = pd.Timedelta(minutes=1)
 

@@ -28,9 +28,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from parity_fixtures.simulator import simulate
 
 from calculators.trades import candles_from_trades
-from fixtures.simulator import simulate
 from parity.cli.errors import ParityError
 from parity.cli.options import add_dsn_option
 from parity.io.atomic import atomic_file
