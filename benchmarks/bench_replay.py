@@ -31,7 +31,6 @@ import time
 from pathlib import Path
 
 import pandas as pd
-from parity_fixtures.replay import replay_live_rows
 
 from parity.datadir import resolve_data_dir
 from parity.db import embedded
@@ -39,6 +38,7 @@ from parity.db.connect import connect
 from parity.db.schema import symbol_info
 from parity.db.store import read_trades
 from parity.worlds import DEMO_SYMBOL, replay_symbol
+from parity_fixtures.replay import replay_live_rows
 
 
 def parity_cli(args: list[str], env: dict[str, str]) -> float:

@@ -17,9 +17,9 @@ import time
 
 import numpy as np
 import pandas as pd
-from parity_fixtures.simulator import simulate
 
 from calculators import candles_from_trades
+from parity_fixtures.simulator import simulate
 
 
 def main(argv: list[str] | None = None) -> int:

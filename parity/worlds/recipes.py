@@ -24,8 +24,6 @@ from typing import Any
 
 import pandas as pd
 import psycopg2.extensions
-from parity_fixtures.replay import DEFAULT_WINDOW, Imperfections, LiveRows, replay_live_rows
-from parity_fixtures.simulator import simulate
 
 from calculators.params import Params
 from calculators.timeutil import utc_time
@@ -36,6 +34,8 @@ from parity.db.schema import apply_schema, ensure_symbol, symbol_info
 from parity.db.store import read_trades, write_candles, write_live_rows, write_trades
 from parity.errors import ParityError
 from parity.io.tables import candles_frame, read_table, trades_frame
+from parity_fixtures.replay import DEFAULT_WINDOW, Imperfections, LiveRows, replay_live_rows
+from parity_fixtures.simulator import simulate
 
 __all__ = [
     "DEMO_DAYS",

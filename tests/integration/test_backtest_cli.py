@@ -8,13 +8,13 @@ import json
 
 import psycopg2
 import pytest
-from parity_fixtures.replay import replay_live_rows
-from parity_fixtures.simulator import simulate
 
 from calculators import Params, candles_from_trades
 from parity.cli import main
 from parity.db.schema import apply_schema, ensure_symbol
 from parity.db.store import write_candles, write_live_rows, write_trades
+from parity_fixtures.replay import replay_live_rows
+from parity_fixtures.simulator import simulate
 
 pytestmark = pytest.mark.postgres
 

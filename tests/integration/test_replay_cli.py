@@ -7,13 +7,13 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from parity_fixtures.replay import LIVE_COLUMNS, Imperfections, bar_open_time, replay_live_rows
 
 from calculators import Params, compute_from_trades
 from parity.cli import main
 from parity.db.connect import connect
 from parity.db.schema import symbol_info
 from parity.db.store import read_live_rows, read_trades
+from parity_fixtures.replay import LIVE_COLUMNS, Imperfections, bar_open_time, replay_live_rows
 
 pytestmark = pytest.mark.postgres
 

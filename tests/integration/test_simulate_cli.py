@@ -7,11 +7,11 @@ import gzip
 import numpy as np
 import pandas as pd
 import pytest
-from parity_fixtures.simulator import simulate, simulate_trades
 
 from calculators import candles_from_trades
 from parity.cli import main
 from parity.cli.commands import simulate as simulate_command
+from parity_fixtures.simulator import simulate, simulate_trades
 
 
 def _run(capsys, *args: str) -> tuple[int, str, str]:

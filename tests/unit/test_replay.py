@@ -8,6 +8,8 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+
+from calculators import InvalidInputError, Params, compute_from_trades
 from parity_fixtures.replay import (
     DEFAULT_WINDOW,
     LIVE_COLUMNS,
@@ -17,8 +19,6 @@ from parity_fixtures.replay import (
     replay_live_rows,
 )
 from parity_fixtures.simulator import simulate_trades
-
-from calculators import InvalidInputError, Params, compute_from_trades
 
 MINUTE = pd.Timedelta(minutes=1)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+
+from calculators import InvalidInputError, Params, candles_from_trades, validate_trades
 from parity_fixtures.simulator import (
     REGIMES,
     SimulationResult,
@@ -13,8 +15,6 @@ from parity_fixtures.simulator import (
     simulate_candles,
     simulate_trades,
 )
-
-from calculators import InvalidInputError, Params, candles_from_trades, validate_trades
 
 MINUTE = pd.Timedelta(minutes=1)
 

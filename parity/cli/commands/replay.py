@@ -21,13 +21,13 @@ from __future__ import annotations
 import argparse
 
 import psycopg2
-from parity_fixtures.replay import Imperfections
 
 from parity.cli.options import add_dsn_option, add_params_options, params_from_args
 from parity.cli.output import replay_lines
 from parity.db.connect import connect, database_error, resolve_dsn
 from parity.db.schema import apply_schema
 from parity.worlds import replay_symbol
+from parity_fixtures.replay import Imperfections
 
 __all__ = ["register"]
 
