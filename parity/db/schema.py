@@ -1,4 +1,4 @@
-"""The schema (``fixtures/schema.sql``) and the ``symbols`` table.
+"""The schema (``parity/db/schema.sql``) and the ``symbols`` table.
 
 None of these functions commits: callers own the transaction.
 """
