@@ -56,6 +56,7 @@ from calculators import (
     Params,
     compute,
 )
+from calculators.timeutil import MINUTE_NS
 from parity.datadir import resolve_data_dir
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -210,7 +211,7 @@ def time_per_timestamp(candles: pd.DataFrame, rows: int, expected: pd.DataFrame)
         )
     ]
     times = head.index.as_unit("ns").asi8  # pandas 3 may hold microseconds
-    starts = np.searchsorted(times, times - params.lookback_period * 60_000_000_000, side="right")
+    starts = np.searchsorted(times, times - params.lookback_period * MINUTE_NS, side="right")
     vp = BacktestVolumeProfileCalculator(params)
     of = BacktestOrderFlowCalculator(params)
     ms = BacktestMarketStateCalculator(params)

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from calculators import STATES
+from calculators.timeutil import MINUTE_NS
 from parity.harness.config import IgnoreRule
 from parity.harness.metrics import METRICS
 
@@ -245,7 +246,7 @@ def episodes(minutes: pd.DatetimeIndex) -> dict:
     longest runs (at most 20) with their first minute."""
     if not len(minutes):
         return {"count": 0, "longest": 0, "runs": []}
-    steps = np.diff(minutes.asi8) != 60_000_000_000
+    steps = np.diff(minutes.asi8) != MINUTE_NS
     starts = np.r_[0, np.flatnonzero(steps) + 1]
     lengths = np.diff(np.r_[starts, len(minutes)])
     order = np.lexsort((starts, -lengths))[:_MAX_EPISODES]
