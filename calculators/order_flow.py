@@ -21,6 +21,11 @@ Buy share ``f`` of a bar's volume, by estimator (``v_buy = f * volume``):
   16,385 points in ``u = z / (1 + |z|)`` with linear interpolation (abs. error
   below 1e-8), built once per distribution with SciPy.
 
+True flow: a candle with a ``buy_volume`` (the bar's aggressor-buy volume,
+as exchange klines and footprint exports carry it) uses that number, and the
+estimator fills only the bars where it is NaN.  A bar's ``delta`` is ``2 *
+buy_volume - volume``.
+
 Per window: ``cumulative_delta = sum(buy - sell)``; ``buy_pressure =
 100 * sum(buy) / sum(volume)`` and ``sell_pressure = 100 - buy_pressure``
 (50/50 when the window has no volume); ``cvd_momentum`` = the change of
@@ -36,7 +41,7 @@ from functools import lru_cache
 import numpy as np
 from numba import njit
 
-__all__ = ["ESTIMATOR_CODES", "buy_fractions", "cdf_table", "window_flow", "window_flow_exact"]
+__all__ = ["ESTIMATOR_CODES", "buy_fractions", "cdf_table", "window_flow"]
 
 ESTIMATOR_CODES = {"clr": 0, "tick": 1, "bvc_normal": 2, "bvc_t": 3}
 _TABLE_POINTS = 16_385
@@ -123,63 +128,51 @@ def window_flow(
     low: np.ndarray,
     close: np.ndarray,
     volume: np.ndarray,
+    true_buy: np.ndarray,
     start: int,
     end: int,
     momentum_start: int,
     estimator: int,
     table: np.ndarray,
     scratch: np.ndarray,
-) -> tuple[float, float, float, float, float, float]:
-    """Order flow of the window ``start..end`` (inclusive) from candle shapes.
+) -> tuple[float, float, float, float, float, float, float]:
+    """Order flow of the window ``start..end`` (inclusive).
 
-    ``momentum_start`` is the first bar of the CVD-momentum span.  ``scratch``
-    is a work array of at least ``end - start + 1`` floats.  Returns
-    ``(buy_volume, sell_volume, cumulative_delta, buy_pressure, sell_pressure,
-    cvd_momentum)``: the last bar's estimated buy and sell volume, then the
-    window's figures (volume units; pressures in percent).
+    ``true_buy`` holds each bar's true aggressor-buy volume where the data has
+    it and NaN where it does not: a bar with a number uses it exactly, a NaN
+    bar gets the estimator's share of its volume (the estimator still sees
+    every bar's shape, so a bar's estimate does not depend on which other bars
+    carry true flow).  ``momentum_start`` is the first bar of the CVD-momentum
+    span.  ``scratch`` is a work array of at least ``end - start + 1`` floats.
+    Returns ``(buy_volume, sell_volume, delta, cumulative_delta, buy_pressure,
+    sell_pressure, cvd_momentum)``: the last bar's buy and sell volume and its
+    delta ``2 * buy_volume - volume``, then the window's figures (volume
+    units; pressures in percent).
     """
     buy_fractions(open_, high, low, close, start, end, estimator, table, scratch)
     buy_sum = 0.0
     vol_sum = 0.0
     momentum = 0.0
+    last_buy = 0.0
     for k in range(end - start + 1):
         i = start + k
-        buy = volume[i] * scratch[k]
+        buy = true_buy[i] if not np.isnan(true_buy[i]) else volume[i] * scratch[k]
         buy_sum += buy
         vol_sum += volume[i]
         if i >= momentum_start:
             momentum += 2.0 * buy - volume[i]
-    last_buy = volume[end] * scratch[end - start]
-    return _flow_figures(last_buy, volume[end] - last_buy, buy_sum, vol_sum, momentum)
+        last_buy = buy
+    return _flow_figures(last_buy, volume[end], buy_sum, vol_sum, momentum)
 
 
 @njit(cache=True)
-def window_flow_exact(
-    buy_volume: np.ndarray,
-    volume: np.ndarray,
-    start: int,
-    end: int,
-    momentum_start: int,
-) -> tuple[float, float, float, float, float, float]:
-    """`window_flow` from the true buy volume of each bar (the trade tape)."""
-    buy_sum = 0.0
-    vol_sum = 0.0
-    momentum = 0.0
-    for i in range(start, end + 1):
-        buy_sum += buy_volume[i]
-        vol_sum += volume[i]
-        if i >= momentum_start:
-            momentum += 2.0 * buy_volume[i] - volume[i]
-    return _flow_figures(buy_volume[end], volume[end] - buy_volume[end], buy_sum, vol_sum, momentum)
-
-
-@njit(cache=True)
-def _flow_figures(last_buy, last_sell, buy_sum, vol_sum, momentum):
+def _flow_figures(last_buy, last_volume, buy_sum, vol_sum, momentum):
     # the share first, then clipped: 100 * buy / vol can round past 100 when buy == vol
     buy_pressure = min(100.0, max(0.0, 100.0 * (buy_sum / vol_sum))) if vol_sum > 0 else 50.0
     return (
         last_buy,
-        last_sell,
+        last_volume - last_buy,
+        2.0 * last_buy - last_volume,
         2.0 * buy_sum - vol_sum,
         buy_pressure,
         100.0 - buy_pressure,

@@ -1,7 +1,7 @@
 """Per-timestamp API: calculator classes for a caller that steps one bar at a time.
 
 Each call receives the recent candles as dicts (``open, high, low, close,
-volume`` and ``ts`` or ``timestamp``), oldest first; the last candle is the
+volume`` and ``ts`` or ``timestamp``, optionally ``buy_volume``), oldest first; the last candle is the
 current bar.  The call uses the candles of the lookback window ending at that
 bar and runs the same window kernels as `calculators.compute`, whose row for
 that bar it equals::
@@ -33,7 +33,7 @@ from calculators.market_state import STATES, classify_state
 from calculators.order_flow import ESTIMATOR_CODES, cdf_table, window_flow
 from calculators.params import Params
 from calculators.series import MINUTE_NS, bar_arrays, check_row_size
-from calculators.validate import CANDLE_COLUMNS, validate_candles
+from calculators.validate import BUY_VOLUME, CANDLE_COLUMNS, validate_candles
 from calculators.volume_profile import (
     MAX_ROWS,
     SPREAD_CODES,
@@ -81,6 +81,8 @@ def candles_to_frame(candles: Candles) -> pd.DataFrame:
             )
         except (ValueError, TypeError) as exc:
             raise InvalidInputError(f"candle {key!r} values are not times: {exc}") from None
+    if any(BUY_VOLUME in c for c in candles):
+        columns[BUY_VOLUME] = [c.get(BUY_VOLUME) for c in candles]
     return validate_candles(pd.DataFrame(columns, index=index))
 
 
@@ -151,8 +153,8 @@ class BacktestOrderFlowCalculator:
         buckets = p.cvd_momentum_buckets if lookback_buckets is None else int(lookback_buckets)
         if buckets < 1:
             raise InvalidInputError(f"lookback_buckets must be >= 1, not {lookback_buckets!r}")
-        buy, sell, cvd, buy_p, sell_p, momentum = window_flow(
-            b["open"], b["high"], b["low"], b["close"], b["volume"], w.start, w.end,
+        buy, sell, delta, cvd, buy_p, sell_p, momentum = window_flow(
+            b["open"], b["high"], b["low"], b["close"], b["volume"], b["buy_volume"], w.start, w.end,
             w.first_after(buckets), ESTIMATOR_CODES[p.flow_estimator],
             cdf_table(p.flow_estimator, p.bvc_df), np.empty(w.end - w.start + 1),
         )  # fmt: skip
@@ -163,7 +165,7 @@ class BacktestOrderFlowCalculator:
             "cvd_momentum": momentum,
             "buy_volume": buy,
             "sell_volume": sell,
-            "delta": buy - sell,
+            "delta": delta,
         }
 
 

@@ -18,10 +18,10 @@ from numba import njit, prange
 from calculators.atr import window_atr
 from calculators.errors import InvalidInputError
 from calculators.market_state import STATES, classify_state
-from calculators.order_flow import ESTIMATOR_CODES, cdf_table, window_flow, window_flow_exact
+from calculators.order_flow import ESTIMATOR_CODES, cdf_table, window_flow
 from calculators.params import Params
 from calculators.timeutil import MINUTE_NS
-from calculators.validate import CANDLE_COLUMNS, validate_candles
+from calculators.validate import BUY_VOLUME, CANDLE_COLUMNS, validate_candles
 from calculators.volume_profile import (
     MAX_ROWS,
     SPREAD_CODES,
@@ -57,7 +57,10 @@ def compute(candles: pd.DataFrame, params: Params | None = None) -> pd.DataFrame
     """All indicators for every bar of ``candles``.
 
     ``candles``: 1-minute bars on a UTC `DatetimeIndex` (bar open time) with
-    columns ``open, high, low, close, volume``.  Returns a DataFrame on the same
+    columns ``open, high, low, close, volume`` and, optionally, ``buy_volume``
+    (the bar's true aggressor-buy volume; NaN where unknown): bars that have it
+    get their order flow exactly, the others from ``params.flow_estimator``.
+    Returns a DataFrame on the same
     index with `OUTPUT_COLUMNS`: ``poc, vah, val`` (price), ``total_volume``,
     ``buy_volume, sell_volume, delta`` of the bar, ``cumulative_delta`` and
     ``cvd_momentum`` over the window (volume units), ``buy_pressure,
@@ -80,21 +83,22 @@ def window_starts(times_ns: np.ndarray, minutes: int) -> np.ndarray:
 
 def run_series(bars: dict[str, np.ndarray], params: Params, exact: dict | None) -> np.ndarray:
     """Run the kernel over prepared bar arrays; ``exact`` holds the trade-tape
-    inputs (``point_start, point_price, point_volume, buy_volume``) or None for
-    the candle-only path.  Returns the raw ``(n, len(OUTPUT_COLUMNS))`` array."""
+    profile inputs (``point_start, point_price, point_volume``) or None for
+    the candle profile.  The order flow uses ``bars["buy_volume"]`` where it is
+    a number.  Returns the raw ``(n, len(OUTPUT_COLUMNS))`` array."""
     check_row_size(params, bars["low"])
     times = bars["times"]
     empty_i = np.zeros(1, np.int64)
     empty_f = np.zeros(1)
     out = _series_kernel(
         bars["open"], bars["high"], bars["low"], bars["close"], bars["volume"],
+        bars["buy_volume"],
         window_starts(times, params.lookback_period),
         window_starts(times, params.cvd_momentum_buckets),
         exact is not None,
         exact["point_start"] if exact else empty_i,
         exact["point_price"] if exact else empty_f,
         exact["point_volume"] if exact else empty_f,
-        exact["buy_volume"] if exact else empty_f,
         params.row_size or 0.0,
         SPREAD_CODES[params.volume_spread],
         params.value_area_pct,
@@ -126,8 +130,14 @@ def check_row_size(params: Params, low: np.ndarray) -> None:
 
 
 def bar_arrays(candles: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Checked candles as contiguous float64 arrays plus ``times`` (int64 ns)."""
+    """Checked candles as contiguous float64 arrays plus ``times`` (int64 ns).
+    ``buy_volume`` is the candles' column, or all NaN (estimate every bar)."""
     arrays = {c: np.ascontiguousarray(candles[c].to_numpy(np.float64)) for c in CANDLE_COLUMNS}
+    arrays["buy_volume"] = (
+        np.ascontiguousarray(candles[BUY_VOLUME].to_numpy(np.float64))
+        if BUY_VOLUME in candles.columns
+        else np.full(len(candles), np.nan)
+    )
     arrays["times"] = candles.index.asi8
     return arrays
 
@@ -145,8 +155,8 @@ _CHUNK = 2048
 
 @njit(parallel=True, cache=True)
 def _series_kernel(
-    open_, high, low, close, volume, window_start, momentum_start,
-    exact, point_start, point_price, point_volume, exact_buy,
+    open_, high, low, close, volume, true_buy, window_start, momentum_start,
+    exact, point_start, point_price, point_volume,
     row_size, spread, value_area_pct, step, estimator, table,
     poc_threshold, momentum_threshold, cvd_threshold, atr_period,
 ):  # fmt: skip
@@ -170,7 +180,6 @@ def _series_kernel(
                     point_start, point_price, point_volume, close, volume, s, t, row_size,
                     value_area_pct, step, buffers,
                 )  # fmt: skip
-                flow = window_flow_exact(exact_buy, volume, s, t, momentum_start[t])
             else:
                 rs = window_row_size(close[t], row_size)
                 fresh = s if rs != cached_rs else t
@@ -180,22 +189,13 @@ def _series_kernel(
                 poc, vah, val, total, buffers = profile_of_rows(
                     rows, s - base, volume, s, t, rs, spread, value_area_pct, step, buffers
                 )
-                if scratch.shape[0] < t - s + 1:
-                    scratch = np.empty(2 * (t - s + 1))
-                flow = window_flow(
-                    open_,
-                    high,
-                    low,
-                    close,
-                    volume,
-                    s,
-                    t,
-                    momentum_start[t],
-                    estimator,
-                    table,
-                    scratch,
-                )
-            buy, sell, cvd, buy_p, sell_p, cvd_momentum = flow
+            if scratch.shape[0] < t - s + 1:
+                scratch = np.empty(2 * (t - s + 1))
+            flow = window_flow(
+                open_, high, low, close, volume, true_buy, s, t, momentum_start[t],
+                estimator, table, scratch,
+            )  # fmt: skip
+            buy, sell, delta, cvd, buy_p, sell_p, cvd_momentum = flow
             momentum = 100.0 * (close[t] - open_[s]) / open_[s]
             if np.isnan(poc):
                 state, confidence, distance = 0, np.nan, np.nan
@@ -210,7 +210,7 @@ def _series_kernel(
             out[t, 3] = total
             out[t, 4] = buy
             out[t, 5] = sell
-            out[t, 6] = buy - sell
+            out[t, 6] = delta
             out[t, 7] = cvd
             out[t, 8] = buy_p
             out[t, 9] = sell_p

@@ -48,7 +48,6 @@ def compute_from_trades(trades: pd.DataFrame, params: Params | None = None) -> p
         "point_start": point_start,
         "point_price": point_price,
         "point_volume": point_volume,
-        "buy_volume": np.ascontiguousarray(candles["buy_volume"].to_numpy(np.float64)),
     }
     out = run_series(bars, params, exact=exact)
     return frame_from_output(out, candles.index)

@@ -13,9 +13,11 @@ import pandas as pd
 
 from calculators.errors import InvalidInputError
 
-__all__ = ["CANDLE_COLUMNS", "TRADE_COLUMNS", "validate_candles", "validate_trades"]
+__all__ = ["BUY_VOLUME", "CANDLE_COLUMNS", "TRADE_COLUMNS", "validate_candles", "validate_trades"]
 
 CANDLE_COLUMNS = ("open", "high", "low", "close", "volume")
+#: The optional candle column of true aggressor-buy volume (NaN = unknown).
+BUY_VOLUME = "buy_volume"
 TRADE_COLUMNS = ("ts", "price", "amount", "side")
 
 
@@ -25,8 +27,11 @@ def validate_candles(candles: pd.DataFrame) -> pd.DataFrame:
     ``candles`` must have a timezone-aware `DatetimeIndex` (the bar open time;
     any zone is converted to UTC, a naive index is refused), strictly
     increasing, and columns ``open, high, low, close, volume`` with finite
-    prices, ``low <= open, close <= high`` and ``volume >= 0``.  Extra columns
-    are kept.  Raises `InvalidInputError` naming the first offending row.
+    prices, ``low <= open, close <= high`` and ``volume >= 0``.  An optional
+    ``buy_volume`` column (the bar's aggressor-buy volume) must be numeric with
+    ``0 <= buy_volume <= volume`` where present; NaN (or None) means unknown.
+    Extra columns are kept.  Raises `InvalidInputError` naming the first
+    offending row.
     """
     if not isinstance(candles, pd.DataFrame):
         raise InvalidInputError(f"candles must be a pandas DataFrame, not {type(candles).__name__}")
@@ -58,7 +63,32 @@ def validate_candles(candles: pd.DataFrame) -> pd.DataFrame:
         lambda i: f"close {float(c[i])!r} outside [low, high] [{float(lo[i])!r}, {float(h[i])!r}]",
     )
     _first_bad(lo <= 0, index, "candle", lambda i: f"low {float(lo[i])!r} is not a positive price")
+    if BUY_VOLUME in out.columns:
+        out[BUY_VOLUME] = _buy_volume_column(out[BUY_VOLUME], v, index)
     return out
+
+
+def _buy_volume_column(column: pd.Series, volume: np.ndarray, index: pd.DatetimeIndex) -> pd.Series:
+    """``buy_volume`` as float64 with NaN for unknown; refuses text, booleans,
+    infinities and values outside ``[0, volume]``."""
+    if pd.api.types.is_bool_dtype(column):
+        raise InvalidInputError("candle column buy_volume is boolean, not a volume")
+    values = pd.to_numeric(column, errors="coerce").astype("float64")
+    given = column.notna().to_numpy()
+    b = values.to_numpy()
+    _first_bad(
+        given & np.isnan(b),
+        index,
+        "candle",
+        lambda i: f"buy_volume {column.iloc[i]!r} is not a number",
+    )
+    _first_bad(
+        np.isinf(b) | (b < 0) | (b > volume),
+        index,
+        "candle",
+        lambda i: f"buy_volume {float(b[i])!r} is not in [0, volume {float(volume[i])!r}]",
+    )
+    return values
 
 
 def validate_trades(trades: pd.DataFrame) -> pd.DataFrame:

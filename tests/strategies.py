@@ -38,8 +38,11 @@ def frame(rows: list[tuple[float, float, float, float, float]], minutes=None) ->
 
 
 def candle_dicts(candles: pd.DataFrame) -> list[dict]:
-    """Candles as the per-timestamp API takes them: dicts with ``ts``."""
+    """Candles as the per-timestamp API takes them: dicts with ``ts`` (and
+    ``buy_volume`` when the frame has it)."""
     cols = ["open", "high", "low", "close", "volume"]
+    if "buy_volume" in candles.columns:
+        cols.append("buy_volume")
     return [
         {"ts": ts, **{c: float(v) for c, v in zip(cols, row, strict=True)}}
         for ts, row in zip(candles.index, candles[cols].to_numpy(), strict=True)
