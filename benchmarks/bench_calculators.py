@@ -17,7 +17,7 @@ Prints one JSON document:
   candles and runs ``compute`` once on them (``VmHWM``, and ``ru_maxrss``,
   which Linux carries over from the parent at fork/exec), and its resident
   memory just before that call.
-- ``data``: where the candles come from.  ``fixtures.simulator.simulate_candles``
+- ``data``: where the candles come from.  ``parity_fixtures.simulator.simulate_candles``
   if it gives a full minute grid; it does not (quiet minutes have no bar, and
   its bars hold about 3 trades), so a deterministic random walk with the
   1-minute statistics of ``btcperp-1m-2022-01`` (return volatility, wick
@@ -56,6 +56,8 @@ from calculators import (
     Params,
     compute,
 )
+from calculators.timeutil import MINUTE_NS
+from parity.datadir import resolve_data_dir
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -81,9 +83,7 @@ TARGETS = {"year_seconds_max": 1.0, "ratio_min": 200.0, "peak_mib_max": 1024.0}
 
 
 def data_dir(explicit: str | None = None) -> Path:
-    return Path(
-        explicit or os.environ.get("PARITY_DATA_DIR") or PROJECT_ROOT.parent / "shared" / "data"
-    )
+    return resolve_data_dir(explicit)
 
 
 def calibrate(root: Path) -> tuple[dict[str, float], str]:
@@ -148,7 +148,7 @@ def make_candles(rows: int, seed: int, source: str, root: Path) -> tuple[pd.Data
     """The candles and a description of their source."""
     info: dict = {"rows": rows, "seed": seed}
     if source in ("auto", "simulator"):
-        from fixtures.simulator import simulate_candles
+        from parity_fixtures.simulator import simulate_candles
 
         days = rows / 1440
         sim = simulate_candles(days, seed=seed)
@@ -156,7 +156,7 @@ def make_candles(rows: int, seed: int, source: str, root: Path) -> tuple[pd.Data
         info["simulator_flat_bars_pct"] = round(100 * float((sim["high"] == sim["low"]).mean()), 1)
         if len(sim) >= rows or source == "simulator":
             info["source"] = "simulator"
-            info["how"] = f"fixtures.simulator.simulate_candles({days:g}, seed={seed})"
+            info["how"] = f"parity_fixtures.simulator.simulate_candles({days:g}, seed={seed})"
             return sim[["open", "high", "low", "close", "volume"]].iloc[:rows], info
         info["why_not_simulator"] = (
             f"simulate_candles({days:g}, seed={seed}) gives {len(sim):,} bars for {rows:,} minutes "
@@ -211,7 +211,7 @@ def time_per_timestamp(candles: pd.DataFrame, rows: int, expected: pd.DataFrame)
         )
     ]
     times = head.index.as_unit("ns").asi8  # pandas 3 may hold microseconds
-    starts = np.searchsorted(times, times - params.lookback_period * 60_000_000_000, side="right")
+    starts = np.searchsorted(times, times - params.lookback_period * MINUTE_NS, side="right")
     vp = BacktestVolumeProfileCalculator(params)
     of = BacktestOrderFlowCalculator(params)
     ms = BacktestMarketStateCalculator(params)

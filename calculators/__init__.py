@@ -3,7 +3,9 @@
 Pure functions on arrays, with two ways in that give one answer:
 
 - whole series: ``compute(candles, params)`` on a DataFrame of 1-minute candles;
-- per timestamp: the ``Backtest*Calculator`` classes the backtester calls.
+- per timestamp: the ``Backtest*Calculator`` classes, one bar per call, for a
+  caller that steps bar by bar; they equal `compute`'s row for that bar (the
+  backtest engine does not use them: it calls `compute` once).
 
 ``compute_from_trades(trades, params)`` is the exact path a live engine takes
 from a trade tape with the aggressor side.
