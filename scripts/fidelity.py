@@ -22,7 +22,7 @@ minutes of the data and of every stretch after a gap of at least that long):
   kappa of the two state columns (`parity.harness.compare.kappa`);
 - ``match``: trade match share = matched / (candidate + reference - matched),
   a match = same side and entries at most one bar apart, from
-  `parity.backtesting.trades.trade_parity` (the harness's own code: both walks
+  `parity.common.trades.trade_parity` (the harness's own code: both walks
   with the project's backtest engine, `BacktestEngine.run_on_indicators`,
   strategy parameters at their defaults, no signal in warm-up bars);
 - ``ratio``: trade count ratio candidate / reference;
@@ -32,7 +32,7 @@ Data sets (``$PARITY_DATA_DIR`` or ``../shared/data``, see its SOURCES.md):
 every trade tape (the two BTC tapes are minutes long: they are listed with
 their bar counts and cannot be measured after a one-hour warm-up), the three
 perpetual files with ``buy_volume``, and simulated markets
-(`fixtures.simulator`, ``SIM_SEEDS``, ``SIM_DAYS`` days each).
+(`parity_fixtures.simulator`, ``SIM_SEEDS``, ``SIM_DAYS`` days each).
 
 Usage::
 
@@ -57,10 +57,10 @@ from doc_tables import add_table_options, data_dir, write_section
 from estimator_accuracy import CANDLE_COLUMNS, first_days
 
 from calculators import STATES, Params, candles_from_trades, compute, compute_from_trades
-from fixtures.simulator import simulate_trades
-from parity.backtesting.trades import trade_parity
+from parity.common.trades import trade_parity
 from parity.harness.compare import kappa
 from parity.io.tables import candles_frame, read_table, trades_frame
+from parity_fixtures.simulator import simulate_trades
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 START_MARKER = "<!-- fidelity-table:start -->"
