@@ -126,7 +126,7 @@ class DaskExecutor:
             owner[future.key] = task
         done = 0
         try:
-            for future in as_completed(futures):
+            for future in as_completed(futures, loop=self.client.loop):
                 if future.status == "error":
                     raise failure(owner[future.key], future.exception())
                 done += 1
