@@ -17,7 +17,6 @@ import sys
 import threading
 import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg2
@@ -29,6 +28,7 @@ from calculators import candles_from_trades
 from parity.cli import main
 from parity.db.schema import apply_schema, ensure_symbol
 from parity.db.store import write_candles, write_trades
+from parity.execution.cluster import ProcessCluster
 from parity.worlds.recipes import replay_symbol
 from parity_fixtures.simulator import simulate_trades
 
@@ -40,66 +40,17 @@ SYMBOLS = ("AAA-USD", "BBB-USD", "CCC-USD")
 START, END = "2025-01-01T20:00Z", "2025-01-02T02:00Z"
 
 
-@dataclass
-class Cluster:
-    address: str
-    workdir: Path
-    processes: list[subprocess.Popen]
-
-    def add_worker(self) -> subprocess.Popen:
-        log = open(self.workdir / f"worker-{len(self.processes)}.log", "wb")
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "dask", "worker", self.address, "--nthreads", "1",
-             "--no-nanny", "--no-dashboard", "--local-directory", str(self.workdir)],
-            stdout=log, stderr=subprocess.STDOUT, env=_env(),
-        )  # fmt: skip
-        self.processes.append(proc)
-        return proc
-
-
 def _env() -> dict:
     env = dict(os.environ)
     env.pop("PARITY_DASK_SCHEDULER", None)
-    env["DASK_DISTRIBUTED__WORKER__DAEMON"] = "False"
     return env
 
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("dask")
-    scheduler_file = workdir / "scheduler.json"
-    log = open(workdir / "scheduler.log", "wb")
-    scheduler = subprocess.Popen(
-        [sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1", "--port", "0",
-         "--no-dashboard", "--scheduler-file", str(scheduler_file)],
-        stdout=log, stderr=subprocess.STDOUT, env=_env(),
-    )  # fmt: skip
-    running = Cluster("", workdir, [scheduler])
-    try:
-        deadline = time.monotonic() + 30
-        while not scheduler_file.exists() or not scheduler_file.read_text().strip():
-            if time.monotonic() > deadline or scheduler.poll() is not None:
-                pytest.fail(
-                    f"dask scheduler did not start: {(workdir / 'scheduler.log').read_text()}"
-                )
-            time.sleep(0.1)
-        time.sleep(0.2)
-        running.address = json.loads(scheduler_file.read_text())["address"]
-        for _ in range(2):
-            running.add_worker()
-        with distributed.Client(running.address, timeout=10) as client:
-            client.wait_for_workers(2, timeout=40)
+    """A scheduler and two single-thread workers, always stopped afterwards."""
+    with ProcessCluster(tmp_path_factory.mktemp("dask"), workers=2, nthreads=1) as running:
         yield running
-    finally:
-        for proc in reversed(running.processes):
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in running.processes:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 @pytest.fixture(scope="module")
@@ -191,7 +142,7 @@ def test_a_worker_killed_mid_run_changes_nothing(cluster, world, tmp_path):
     with distributed.Client(cluster.address, timeout=10) as client:
         before = set(client.scheduler_info()["workers"])
         victim = cluster.add_worker()
-        client.wait_for_workers(len(before) + 1, timeout=40)
+        cluster.wait_for_workers(len(before) + 1)
         (victim_address,) = set(client.scheduler_info()["workers"]) - before
         remote = tmp_path / "remote"
         run = subprocess.Popen(
