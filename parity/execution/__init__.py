@@ -143,7 +143,7 @@ def executor(
         raise ParityError("--jobs must be >= 1")
     address = scheduler or os.environ.get(SCHEDULER_ENV) or None
     if address:
-        from parity.execution.dask import DaskExecutor
+        from parity.execution.dask_backend import DaskExecutor
 
         ex = DaskExecutor(address, connect_timeout=connect_timeout)
         try:

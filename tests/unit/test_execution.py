@@ -11,7 +11,7 @@ import pytest
 from calculators import InvalidInputError
 from parity.errors import ParityError
 from parity.execution import Task, executor, numba_threads_for, run_tasks, worker_dsn
-from parity.execution.dask import submission, threads_by_host
+from parity.execution.dask_backend import submission, threads_by_host
 
 SECRET = "s3cr3t-pw"
 
