@@ -109,7 +109,9 @@ def test_each_local_process_gets_its_share_of_the_cores():
 def test_an_unreachable_scheduler_is_bad_input(monkeypatch):
     pytest.importorskip("distributed")
     monkeypatch.delenv("PARITY_DASK_SCHEDULER", raising=False)
-    with pytest.raises(ParityError, match=r"cannot reach the Dask scheduler at tcp://127\.0\.0\.1:9 "):
+    with pytest.raises(
+        ParityError, match=r"cannot reach the Dask scheduler at tcp://127\.0\.0\.1:9 "
+    ):
         with executor(scheduler="tcp://127.0.0.1:9", connect_timeout=1.0):
             pass
 
@@ -117,4 +119,12 @@ def test_an_unreachable_scheduler_is_bad_input(monkeypatch):
 def test_jobs_must_be_positive():
     with pytest.raises(ParityError, match="--jobs"):
         with executor(jobs=0):
+            pass
+
+
+def test_the_scheduler_comes_from_the_environment_by_default(monkeypatch):
+    pytest.importorskip("distributed")
+    monkeypatch.setenv("PARITY_DASK_SCHEDULER", "tcp://127.0.0.1:7")
+    with pytest.raises(ParityError, match=r"scheduler at tcp://127\.0\.0\.1:7 "):
+        with executor(jobs=1, connect_timeout=1.0):
             pass
