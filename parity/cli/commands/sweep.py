@@ -10,7 +10,7 @@ import argparse
 import sys
 
 from parity.backtesting.report import sweep_markdown, write_sweep
-from parity.backtesting.sweep import parse_grid, run_sweep
+from parity.backtesting.sweep import combinations, parse_grid, run_sweep
 from parity.cli.commands.backtest import add_period_options
 from parity.cli.errors import EXIT_OK, ParityError
 from parity.cli.options import (
@@ -62,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
     base = params_from_args(args)
     grid = parse_grid(args.grid, base)
     dsn = resolve_dsn(args.dsn)
-    with progress_bar("sweep") as progress:
+    combos = len(combinations(grid, base))
+    with progress_bar(f"sweep ({combos} combinations)") as progress:
         table = run_sweep(
             dsn, grid, base, args.symbol, args.start, args.end, jobs=args.jobs,
             scheduler=args.scheduler, progress=progress,
