@@ -37,12 +37,13 @@ ALLOWED = {
     "parity": set(PROJECT),
 }
 #: Sub-packages of ``parity`` -> module prefixes they must not import.
-LIBRARY = ("db", "io", "common", "harness", "backtesting")
+LIBRARY = ("db", "io", "common", "harness", "backtesting", "execution")
 FORBIDDEN = {
     **{sub: {"parity.cli", "parity_fixtures", "parity.worlds"} for sub in LIBRARY},
     "common": {"parity.cli", "parity_fixtures", "parity.worlds", "parity.harness", "parity.backtesting"},
     "harness": {"parity.cli", "parity_fixtures", "parity.worlds", "parity.backtesting"},
     "backtesting": {"parity.cli", "parity_fixtures", "parity.worlds", "parity.harness"},
+    "execution": {"parity.cli", "parity_fixtures", "parity.worlds", "parity.harness", "parity.backtesting"},
 }
 
 
