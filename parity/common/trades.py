@@ -86,14 +86,14 @@ def match_trades(a: pd.DataFrame, b: pd.DataFrame) -> list[tuple[int, int]]:
     """Pairs ``(i, j)`` of rows of ``a`` and ``b`` (positions) with the same side and
     entries at most one bar apart, each row used once, nearest pairs first
     (ties: lower ``i``, then lower ``j``)."""
-    entries_b = pd.DatetimeIndex(b["entry_time"]).asi8
+    entries_b = pd.DatetimeIndex(b["entry_time"]).as_unit("ns").asi8
     sides_b = b["side"].to_numpy()
     order = np.argsort(entries_b, kind="stable")
     sorted_b = entries_b[order]
     one_bar = _ONE_BAR.value
     candidates = []
     for i, (side, entry) in enumerate(
-        zip(a["side"].to_numpy(), pd.DatetimeIndex(a["entry_time"]).asi8, strict=True)
+        zip(a["side"].to_numpy(), pd.DatetimeIndex(a["entry_time"]).as_unit("ns").asi8, strict=True)
     ):
         lo = np.searchsorted(sorted_b, entry - one_bar, side="left")
         hi = np.searchsorted(sorted_b, entry + one_bar, side="right")
