@@ -6,19 +6,22 @@ from __future__ import annotations
 import json
 import tomllib
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import psycopg2
 import pytest
 from psycopg2 import sql
 from psycopg2.extensions import make_dsn, parse_dsn
 
 from calculators import Params
-from parity.calibration import calibrate_symbol, search
+from parity.calibration import CalibrationOptions, calibrate_data, calibrate_symbol, search
 from parity.cli import main
 from parity.common.estimation import NOT_ESTIMATION, Setting, estimation_settings
 from parity.db.tables import LIVE_COLUMNS
 from parity.harness.config import load_config
+from parity.harness.source import load_symbol
 from parity.worlds import build_demo_world
 
 pytestmark = pytest.mark.postgres
@@ -287,3 +290,25 @@ def test_calibrate_bad_input_exits_2(
     lines = err.splitlines()
     assert len(lines) == 1 and lines[0].startswith("parity: error: ") and problem in lines[0], err
     assert not out.exists()
+
+
+def test_the_search_never_sees_the_held_back_live_rows(world: str, tmp_path: Path) -> None:
+    """Scrambling the live rows of the held-back part changes its figures, never
+    the choice made on the fit part."""
+    config = load_config(config_file(tmp_path, {**STRATEGY, **BASELINE}))
+    conn = psycopg2.connect(world)
+    try:
+        data = load_symbol(conn, config, SYMBOL)
+    finally:
+        conn.close()
+    options = CalibrationOptions(settings=SPACE)
+    honest = calibrate_data(data, config, options)
+    live = data.live.copy()
+    held = live.index >= honest.holdout[0]
+    rng = np.random.default_rng(0)
+    live.loc[held, "state"] = rng.permutation(live.loc[held, "state"].to_numpy())
+    live.loc[held, "buy_pressure"] = 50.0
+    scrambled = calibrate_data(replace(data, live=live), config, options)
+    assert scrambled.calibrated == honest.calibrated
+    assert scrambled.figures["fit"] == honest.figures["fit"]
+    assert scrambled.figures["holdout"] != honest.figures["holdout"]
