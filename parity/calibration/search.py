@@ -31,7 +31,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -45,7 +45,7 @@ from parity.db.connect import connect
 from parity.errors import ParityError
 from parity.harness.compare import kappa
 from parity.harness.config import HarnessConfig
-from parity.harness.runner import compared_bars
+from parity.harness.runner import compared_bars, true_flow
 from parity.harness.source import SymbolData, load_symbol
 
 __all__ = [
@@ -119,7 +119,6 @@ class CalibrationResult:
     candidates: int
     seconds: float
     true_flow_share: float | None = None
-    ranking: list[tuple[dict, float]] = field(default_factory=list)
 
     @property
     def changed(self) -> dict[str, tuple[Any, Any]]:
@@ -243,30 +242,23 @@ def calibrate_data(
         minutes, first, stop = parts[part]
         return _figures(data, params, frame, minutes, first, stop, walks[part])
 
-    best, best_score, ranking = base, score(base, calc, "fit"), []
-    ranking.append((settings_of(base), best_score.objective))
+    base_fit = score(base, calc, "fit")
+    best, best_score = base, base_fit
     tried = candidates(base, options.settings)
     fit_candles = data.candles.loc[data.candles.index < split]  # no look-ahead: same rows
     for params in tried[1:]:
         frame = _window(compute(fit_candles, params), data)
         figures = score(params, frame, "fit")
-        ranking.append((settings_of(params), figures.objective))
         if figures.objective > best_score.objective:
             best, best_score = params, figures
     calc_best = calc if best is base else _window(compute(data.candles, best), data)
     figures = {
-        "fit": {"baseline": score(base, calc, "fit"), "calibrated": best_score},
+        "fit": {"baseline": base_fit, "calibrated": best_score},
         "holdout": {
             "baseline": score(base, calc, "holdout"),
             "calibrated": score(best, calc_best, "holdout"),
         },
     }
-    known = (
-        data.candles["buy_volume"].reindex(bars).notna().mean()
-        if "buy_volume" in data.candles
-        else 0.0
-    )
-    ranking.sort(key=lambda item: -item[1])
     return CalibrationResult(
         symbol=data.symbol,
         fit=(fit[0], split),
@@ -278,8 +270,7 @@ def calibrate_data(
         figures=figures,
         candidates=len(tried),
         seconds=time.perf_counter() - began,
-        true_flow_share=float(known),
-        ranking=ranking,
+        true_flow_share=true_flow(data.candles, bars)["share"],
     )
 
 

@@ -264,7 +264,9 @@ def read_candles(
     unknown), in time order.
     """
     table = names or DEFAULT_NAMES["candles"]
-    values = (*CANDLE_COLUMNS, BUY_VOLUME) if has_column(conn, table, BUY_VOLUME) else CANDLE_COLUMNS
+    values = (
+        (*CANDLE_COLUMNS, BUY_VOLUME) if has_column(conn, table, BUY_VOLUME) else CANDLE_COLUMNS
+    )
     frame = _copy_out(
         conn,
         table,
