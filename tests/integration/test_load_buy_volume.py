@@ -242,3 +242,25 @@ def test_apply_schema_migrates_an_old_candles_table(fresh_db: str) -> None:
             )
     finally:
         conn.close()
+
+
+def test_binance_spot_klines_in_microseconds(fresh_db: str, tmp_path: Path, capsys) -> None:
+    """Binance spot files from 2025 on give open_time in epoch microseconds."""
+    lines = BINANCE_KLINES.splitlines()
+    micro = [lines[0]] + [
+        f"{int(row.split(',')[0]) * 1000},{row.split(',', 1)[1]}" for row in lines[1:]
+    ]
+    path = tmp_path / "BTCUSDT-1m-2025-01-01.csv"
+    path.write_text("\n".join(micro) + "\n")
+    argv = ["load", "candles", str(path), "--symbol", "BTCUSDT", "--dsn", fresh_db,
+            "--map", "open_time=ts", "--map", "taker_buy_volume=buy_volume"]  # fmt: skip
+    code, _, err = run(capsys, *argv)
+    assert (code, err) == (0, ""), err
+    back = stored(fresh_db, "BTCUSDT")
+    first = pd.Timestamp("2024-01-01T00:00Z")
+    assert list(back.index) == [first + pd.Timedelta(minutes=k) for k in range(3)]
+    # one row in milliseconds among microseconds: bad input naming the row
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text("\n".join([*micro[:2], lines[2], micro[3]]) + "\n")
+    code, out, err = run(capsys, *[mixed.as_posix() if a == str(path) else a for a in argv])
+    assert code == 2 and out == "" and "candle row 1" in err and "one unit" in err
