@@ -123,7 +123,7 @@ class CalibrationResult:
     @property
     def changed(self) -> dict[str, tuple[Any, Any]]:
         """The settings the calibration changed: ``{name: (baseline, calibrated)}``."""
-        before, after = settings_of(self.baseline), settings_of(self.calibrated)
+        before, after = self.baseline.to_dict(), self.calibrated.to_dict()
         return {k: (before[k], after[k]) for k in before if before[k] != after[k]}
 
     @property
