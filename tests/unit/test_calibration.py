@@ -51,7 +51,9 @@ def test_candidates_vary_a_setting_only_where_it_applies() -> None:
         Setting("bvc_df", (0.25, 1.0, 4.0), only_when={"flow_estimator": ("bvc_t",)}),
         Setting("volume_spread", ("close", "uniform")),
     )
-    base = Params(flow_estimator="tick", bvc_df=2.0, poc_distance_threshold=2.0)
+    base = Params(
+        flow_estimator="tick", bvc_df=2.0, volume_spread="close", poc_distance_threshold=2.0
+    )
     found = candidates(base, space)
     assert found[0] == base  # the baseline first (ties go to it)
     # clr, tick: 1 each; bvc_t: 3 dfs -> 5 flow variants x 2 spreads, plus the baseline's df 2.0
