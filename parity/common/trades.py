@@ -13,27 +13,38 @@ of all distinct trades that both sides took.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
 from backtest import BacktestEngine
 from backtest.engine import INDICATOR_COLUMNS
 from calculators import Params
 
-__all__ = ["match_trades", "trade_parity"]
+__all__ = ["TradeWalks", "match_trades", "trade_parity", "trade_walks"]
 
 _ONE_BAR = pd.Timedelta(minutes=1)
 
 
-def trade_parity(
+@dataclass(frozen=True)
+class TradeWalks:
+    """Both walks' trade lists (`backtest` trade frames) and the matched
+    pairs ``(row in calculated, row in live)``."""
+
+    calculated: pd.DataFrame
+    live: pd.DataFrame
+    matched: list[tuple[int, int]]
+
+
+def trade_walks(
     candles: pd.DataFrame,
     calculated: pd.DataFrame,
     live: pd.DataFrame,
     params: Params,
     start: pd.Timestamp,
     end: pd.Timestamp,
-) -> dict:
-    """Walk ``[start, end)`` on both indicator sets; returns the comparison
-    (counts, match share, P&L of each side and their difference)."""
+) -> TradeWalks:
+    """Walk ``[start, end)`` on both indicator sets; the trades and their matches."""
     engine = BacktestEngine(params)
     live_indicators = live.reindex(calculated.index)
     live_indicators["atr"] = calculated["atr"]
@@ -44,10 +55,28 @@ def trade_parity(
         candles, live_indicators[list(INDICATOR_COLUMNS)], start=start, end=end
     )
     matched = match_trades(on_calc.trades, on_live.trades)
-    n_calc, n_live = len(on_calc.trades), len(on_live.trades)
+    return TradeWalks(on_calc.trades, on_live.trades, matched)
+
+
+def trade_parity(
+    candles: pd.DataFrame,
+    calculated: pd.DataFrame,
+    live: pd.DataFrame,
+    params: Params,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    walks: TradeWalks | None = None,
+) -> dict:
+    """Walk ``[start, end)`` on both indicator sets (or take ``walks`` done
+    already); returns the comparison (counts, match share, P&L of each side
+    and their difference)."""
+    if walks is None:
+        walks = trade_walks(candles, calculated, live, params, start, end)
+    matched = walks.matched
+    n_calc, n_live = len(walks.calculated), len(walks.live)
     union = n_calc + n_live - len(matched)
-    pnl_calc = float(on_calc.trades["pnl"].sum())
-    pnl_live = float(on_live.trades["pnl"].sum())
+    pnl_calc = float(walks.calculated["pnl"].sum())
+    pnl_live = float(walks.live["pnl"].sum())
     return {
         "calculated_trades": n_calc,
         "live_trades": n_live,
