@@ -54,8 +54,8 @@ _LOADER_JS = """
   window.parityDraw = function (el) {
     if (el.dataset.state) return Promise.resolve();
     el.dataset.state = 'drawing';
-    var fig = JSON.parse(document.getElementById(el.dataset.figure).textContent);
     return window.parityPlotly.then(function (Plotly) {
+      var fig = JSON.parse(document.getElementById(el.dataset.figure).textContent);
       return Plotly.newPlot(el, fig.data, fig.layout,
         {responsive: true, displaylogo: false, scrollZoom: false});
     }).then(function () { el.dataset.state = 'drawn'; }).catch(fail);
