@@ -23,13 +23,13 @@ import functools
 import gzip
 import html
 import itertools
-import json
 
 import numpy as np
 import pandas as pd
 
 __all__ = [
     "PIXELS",
+    "compact",
     "figure_block",
     "figure_json",
     "minmax_indices",
@@ -43,20 +43,23 @@ PIXELS = 1200
 _LOADER_JS = """
 (function () {
   function fail(err) { document.body.dataset.plotError = String(err && err.message || err); throw err; }
-  window.parityPlotly = (async function () {
-    var text = atob(document.getElementById('plotly-js-gz').textContent.trim());
+  function unpack(id) {
+    var text = atob(document.getElementById(id).textContent.trim());
     var bytes = new Uint8Array(text.length);
     for (var i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
     var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
-    (0, eval)(await new Response(stream).text());
+    return new Response(stream).text();
+  }
+  window.parityPlotly = unpack('plotly-js-gz').then(function (code) {
+    (0, eval)(code);
     return window.Plotly;
-  })().catch(fail);
+  }).catch(fail);
   window.parityDraw = function (el) {
     if (el.dataset.state) return Promise.resolve();
     el.dataset.state = 'drawing';
-    return window.parityPlotly.then(function (Plotly) {
-      var fig = JSON.parse(document.getElementById(el.dataset.figure).textContent);
-      return Plotly.newPlot(el, fig.data, fig.layout,
+    return Promise.all([window.parityPlotly, unpack(el.dataset.figure)]).then(function (got) {
+      var fig = JSON.parse(got[1]);
+      return got[0].newPlot(el, fig.data, fig.layout,
         {responsive: true, displaylogo: false, scrollZoom: false});
     }).then(function () { el.dataset.state = 'drawn'; }).catch(fail);
   };
@@ -76,15 +79,19 @@ _LOADER_JS = """
 """
 
 
+def _packed(text: str) -> str:
+    """gzip, then base64: how the page carries plotly.js and each figure."""
+    return base64.b64encode(gzip.compress(text.encode("utf-8"), 9, mtime=0)).decode("ascii")
+
+
 @functools.cache
 def plotly_loader() -> str:
     """The ``<script>`` elements that carry plotly.js and draw the figures (once per page)."""
     from plotly.offline import get_plotlyjs
 
-    packed = base64.b64encode(gzip.compress(get_plotlyjs().encode("utf-8"), 9, mtime=0))
     return (
         '<script id="plotly-js-gz" type="application/octet-stream">'
-        + packed.decode("ascii")
+        + _packed(get_plotlyjs())
         + "</script>\n<script>"
         + _LOADER_JS
         + "</script>\n"
@@ -92,16 +99,17 @@ def plotly_loader() -> str:
 
 
 def figure_json(figure) -> str:
-    """A plotly figure as JSON for the page (``</`` escaped for a ``<script>``)."""
-    return figure.to_json(validate=False, engine="json").replace("</", "<\\/")
+    """A plotly figure as JSON."""
+    return figure.to_json(validate=False, engine="json")
 
 
 def figure_block(figure, element_id: str, height: int) -> str:
-    """A ``<div class="plot">`` the loader draws ``figure`` into, with its JSON."""
+    """A ``<div class="plot">`` the loader draws ``figure`` into, with its
+    JSON (gzip + base64: a minute series of repeated levels packs tightly)."""
     ident = html.escape(element_id)
     return (
-        f'<div class="plot" id="{ident}" data-figure="{ident}-json" style="height:{height}px"></div>'
-        f'<script type="application/json" id="{ident}-json">{figure_json(figure)}</script>'
+        f'<div class="plot" id="{ident}" data-figure="{ident}-gz" style="height:{height}px"></div>'
+        f'<script type="application/octet-stream" id="{ident}-gz">{_packed(figure_json(figure))}</script>'
     )
 
 
@@ -134,11 +142,12 @@ def time_trace_arrays(index: pd.DatetimeIndex, values, pixels: int = PIXELS) -> 
     keep = minmax_indices(y, pixels // 2)
     if len(keep) == len(y):
         start = index[0].tz_convert("UTC").tz_localize(None).isoformat() if len(index) else None
-        return {"x0": start, "dx": 60_000, "y": y.astype(np.float32)}, False
-    times_ms = (index.asi8[keep] // 1_000_000).astype(np.float64)
-    return {"x": times_ms, "y": y[keep].astype(np.float32)}, True
+        return {"x0": start, "dx": 60_000, "y": compact(y)}, False
+    times_ms = index.as_unit("ms").asi8[keep].tolist()
+    return {"x": times_ms, "y": compact(y[keep])}, True
 
 
-def dump(value) -> str:
-    """``json.dumps`` for a ``<script type="application/json">``."""
-    return json.dumps(value).replace("</", "<\\/")
+def compact(values) -> list[float | None]:
+    """Values as a JSON-ready list at 7 significant digits (None for NaN):
+    short text that gzip packs well."""
+    return [float(f"{v:.7g}") if np.isfinite(v) else None for v in np.asarray(values, np.float64)]

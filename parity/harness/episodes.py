@@ -66,7 +66,7 @@ def episode_details(
     ``live`` are indexed by bar open time (UTC) with this project's columns.
     """
     details = []
-    times = candles.index.asi8
+    times = candles.index.as_unit("ns").asi8
     for run in longest_episodes(metrics, limit):
         minute = pd.Timestamp(run["first"])
         last = int(np.searchsorted(times, minute.value, side="right"))

@@ -22,11 +22,21 @@ import pandas as pd
 from parity import __version__
 from parity.common.page import TEMPLATES, render_page
 from parity.common.plots import figure_block, plotly_loader
+from parity.common.provenance import reproducibility
 from parity.harness.report_view import build_view
 from parity.harness.runner import SymbolResult
 from parity.io.atomic import atomic_directory
 
-__all__ = ["build_report", "render_html", "render_junit", "render_markdown", "write_report"]
+__all__ = [
+    "DIVERGENCE_COLUMNS",
+    "build_report",
+    "divergence_table",
+    "render_html",
+    "render_junit",
+    "render_markdown",
+    "render_summary_html",
+    "write_report",
+]
 
 #: The body of the parity report, put in the shared page (`parity.common.page`).
 _TEMPLATE = TEMPLATES / "report.html"
@@ -65,6 +75,7 @@ def build_report(
         {
             "tool": "backtest-parity",
             "version": __version__,
+            "reproducibility": reproducibility(),
             "run": dict(run),
             "verdict": "fail" if failed else "pass",
             "failed": failed,
@@ -186,6 +197,21 @@ def render_html(report: Mapping, results: Sequence[SymbolResult]) -> str:
     heading = f'Parity report: <span class="{verdict_class}">{html.escape(verdict)}</span>'
     scripts = plotly_loader() + _SORT_JS if any(s.timeline for s in view.symbols) else _SORT_JS
     return render_page(f"Parity report: {verdict}", body, heading, scripts)
+
+
+def render_summary_html(report: Mapping, results: Sequence[SymbolResult]) -> str:
+    """The light part of the page (no plots, no scripts): overview, gate and
+    every statistic per symbol; a notebook's view of a result."""
+    view = build_view(report, results, figures=False)
+    parts = [
+        f"<h4>Parity: {html.escape(view.verdict.upper())}</h4>",
+        _overview_html(view),
+        _gate_html(view.gate),
+    ]
+    for symbol in view.symbols:
+        parts.append(f"<h4>{html.escape(symbol.symbol)}</h4>" + _facts_html(symbol.facts))
+        parts.append(_statistics_html(symbol.statistics))
+    return "<div>" + "".join(parts) + "</div>"
 
 
 _SORT_JS = """<script>
@@ -432,8 +458,9 @@ def _symbol_html(view) -> str:
 
 
 def write_report(out: str | Path, report: Mapping, results: Sequence[SymbolResult]) -> Path:
-    """Write ``parity.json``, ``divergences.jsonl``, ``report.md``,
-    ``report.html`` and ``junit.xml`` into ``out``, atomically; returns ``out``."""
+    """Write ``parity.json``, ``divergences.jsonl``, ``divergences.parquet``,
+    ``report.md``, ``report.html`` and ``junit.xml`` into ``out``, atomically;
+    returns ``out``."""
     with atomic_directory(out) as staging:
         (staging / "parity.json").write_text(
             json.dumps(report, indent=2, sort_keys=False) + "\n", encoding="utf-8"
@@ -442,7 +469,48 @@ def write_report(out: str | Path, report: Mapping, results: Sequence[SymbolResul
             for result in results:
                 for record in result.divergences.to_dict("records"):
                     handle.write(json.dumps(_clean(record), sort_keys=False) + "\n")
+        divergence_table(results).to_parquet(staging / "divergences.parquet", index=False)
         (staging / "report.md").write_text(render_markdown(report), encoding="utf-8")
         (staging / "report.html").write_text(render_html(report, results), encoding="utf-8")
         (staging / "junit.xml").write_text(render_junit(report), encoding="utf-8")
     return Path(out)
+
+
+#: The typed columns of ``divergences.parquet``: a metric's value goes to
+#: ``live_value``/``calculated_value`` (float64), a label (the state) to
+#: ``live_label``/``calculated_label`` (string); the other pair is null.
+DIVERGENCE_COLUMNS = {
+    "symbol": "string",
+    "minute": "datetime64[ns, UTC]",
+    "metric": "string",
+    "live_value": "float64",
+    "calculated_value": "float64",
+    "live_label": "string",
+    "calculated_label": "string",
+    "error": "float64",
+    "tolerance": "float64",
+    "unit": "string",
+    "ignored": "boolean",
+    "ignore_reason": "string",
+    "params_hash": "string",
+    "window_fingerprint": "string",
+    "reproduce": "string",
+}
+
+
+def divergence_table(results: Sequence[SymbolResult]) -> pd.DataFrame:
+    """Every divergence record of ``results`` with the typed columns of
+    `DIVERGENCE_COLUMNS` (for ``divergences.parquet``)."""
+    frames = [r.divergences for r in results if not r.divergences.empty]
+    raw = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    out = pd.DataFrame(index=raw.index)
+    for side, column in (("live", "live"), ("calculated", "calculated")):
+        values = raw[column] if column in raw else pd.Series(index=raw.index, dtype=object)
+        is_label = values.map(lambda v: isinstance(v, str))
+        out[f"{side}_value"] = pd.to_numeric(values.where(~is_label), errors="coerce")
+        out[f"{side}_label"] = values.where(is_label)
+    for name in DIVERGENCE_COLUMNS:
+        if name not in out:
+            out[name] = raw[name] if name in raw else None
+    out = out[list(DIVERGENCE_COLUMNS)]
+    return out.astype(DIVERGENCE_COLUMNS)

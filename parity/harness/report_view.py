@@ -14,13 +14,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from calculators import STATES
-from parity.common.plots import PIXELS, time_trace_arrays
+from parity.common.plots import PIXELS, compact, time_trace_arrays
 from parity.harness.runner import SymbolResult
 
 __all__ = ["OVERVIEW_FIGURES", "ReportView", "SymbolView", "build_view"]
@@ -76,8 +75,10 @@ def _fmt(value, pattern: str = "{:.4g}") -> str:
     return pattern.format(value)
 
 
-def build_view(report: Mapping, results: Sequence[SymbolResult]) -> ReportView:
-    """The `ReportView` of a parity run."""
+def build_view(
+    report: Mapping, results: Sequence[SymbolResult], figures: bool = True
+) -> ReportView:
+    """The `ReportView` of a parity run (``figures=False``: no plotly figures)."""
     failed_by_symbol: dict[str, int] = {}
     for v in report["gate"]:
         failed_by_symbol[v["symbol"]] = failed_by_symbol.get(v["symbol"], 0) + (not v["passed"])
@@ -102,7 +103,7 @@ def build_view(report: Mapping, results: Sequence[SymbolResult]) -> ReportView:
             }
         )
         if name in by_symbol:
-            views.append(_symbol_view(summary, by_symbol[name], failed == 0))
+            views.append(_symbol_view(summary, by_symbol[name], failed == 0, figures))
     run = report.get("run", {})
     facts = [
         (
@@ -122,7 +123,9 @@ def build_view(report: Mapping, results: Sequence[SymbolResult]) -> ReportView:
     return ReportView(report["verdict"], facts, overview, list(report["gate"]), views)
 
 
-def _symbol_view(summary: Mapping, result: SymbolResult, passed: bool) -> SymbolView:
+def _symbol_view(
+    summary: Mapping, result: SymbolResult, passed: bool, figures: bool = True
+) -> SymbolView:
     window = summary.get("window", {})
     live_rows = summary.get("live_rows", {})
     coverage = summary.get("metrics", {}).get("coverage", {})
@@ -154,7 +157,7 @@ def _symbol_view(summary: Mapping, result: SymbolResult, passed: bool) -> Symbol
     known = {"symbol", "tick_size", "window", "candles_in_window", "warmup_minutes",
              "compared_minutes", "live_rows", "metrics", "trades"}  # fmt: skip
     other = {k: v for k, v in summary.items() if k not in known}
-    timeline, downsampled = _timeline(result)
+    timeline, downsampled = _timeline(result) if figures else (None, False)
     return SymbolView(
         symbol=summary["symbol"],
         passed=passed,
@@ -166,7 +169,7 @@ def _symbol_view(summary: Mapping, result: SymbolResult, passed: bool) -> Symbol
         downsampled=downsampled,
         trades=_trade_rows(result),
         trade_summary=summary.get("trades"),
-        episodes=[dict(e, figure=_episode_figure(e)) for e in result.episodes],
+        episodes=[dict(e, figure=_episode_figure(e) if figures else None) for e in result.episodes],
     )
 
 
@@ -245,10 +248,10 @@ def _timeline(result: SymbolResult) -> tuple[go.Figure | None, bool]:
     _trade_markers(fig, _trade_rows(result))
     codes = {s: i for i, s in enumerate(STATES)}
     if "live_state" in series:
-        z = np.array(
-            [series[c].map(codes).astype(float).to_numpy() for c in ("live_state", "calc_state")],
-            dtype=np.float32,
-        )
+        z = [
+            [None if v != v else int(v) for v in series[c].map(codes).astype(float)]
+            for c in ("live_state", "calc_state")
+        ]
         scale = []
         for i, s in enumerate(STATES):
             scale += [[i / 3, STATE_COLOURS[s]], [(i + 1) / 3, STATE_COLOURS[s]]]
@@ -256,8 +259,7 @@ def _timeline(result: SymbolResult) -> tuple[go.Figure | None, bool]:
             go.Heatmap(
                 z=z, x0=index[0].tz_localize(None).isoformat(), dx=60_000, y=["live", "calculated"],
                 zmin=-0.5, zmax=2.5, colorscale=scale, showscale=False, name="state",
-                customdata=np.array([[s for s in series[c].fillna("no row")] for c in ("live_state", "calc_state")], dtype=object) if len(index) <= 4 * PIXELS else None,
-                hovertemplate="%{y}: %{customdata}<extra></extra>" if len(index) <= 4 * PIXELS else "%{y}: %{z}<extra></extra>",
+                hovertemplate="%{y} state: %{z} (" + ", ".join(f"{i} {s}" for i, s in enumerate(STATES)) + ")<extra></extra>",
             ),
             row=2, col=1,
         )  # fmt: skip
@@ -327,14 +329,15 @@ def _episode_figure(episode: Mapping) -> go.Figure:
     candles = episode["candles"]
     times = [t[:19] for t in candles["time"]]
     fig.add_trace(
-        go.Candlestick(x=times, open=candles["open"], high=candles["high"], low=candles["low"],
-                       close=candles["close"], name="candles", showlegend=False),
+        go.Candlestick(x=times, open=compact(candles["open"]), high=compact(candles["high"]),
+                       low=compact(candles["low"]), close=compact(candles["close"]), name="candles",
+                       showlegend=False),
         row=1, col=1,
     )  # fmt: skip
     profile = episode["profile"]
     live = episode["live_profile"]
     fig.add_trace(
-        go.Bar(x=profile["volume"], y=profile["price"], orientation="h", name="calculated volume",
+        go.Bar(x=compact(profile["volume"]), y=compact(profile["price"]), orientation="h", name="calculated volume",
                marker={"color": CALC, "line": {"width": 0}}, showlegend=False,
                hovertemplate="%{y}: %{x:.4g}<extra>volume at price</extra>"),
         row=1, col=2,
