@@ -1,6 +1,8 @@
-"""Candles from PostgreSQL for the backtest engine (read-only)."""
+"""Candles for the backtest engine: from PostgreSQL (read-only) or from a file."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pandas as pd
 
@@ -8,8 +10,10 @@ from backtest.engine import CandleSource
 from parity.db.connect import connect, read_only
 from parity.db.schema import symbol_info
 from parity.db.store import read_candles
+from parity.errors import ParityError
+from parity.io.tables import candles_frame, read_table
 
-__all__ = ["postgres_candle_source"]
+__all__ = ["file_candle_source", "postgres_candle_source"]
 
 
 def postgres_candle_source(dsn: str) -> CandleSource:
@@ -24,5 +28,24 @@ def postgres_candle_source(dsn: str) -> CandleSource:
                 return read_candles(conn, symbol_id, start, end)
         finally:
             conn.close()
+
+    return load
+
+
+def file_candle_source(path: str | Path) -> CandleSource:
+    """A ``candle_source(symbol, start, end)`` over a candle file (CSV or
+    Parquet with ``ts, open, high, low, close, volume``; read and checked
+    once, `parity.io.tables.candles_frame`): bars opened in ``[start, end)``,
+    whatever the symbol (a file holds one).  `ParityError` when none are."""
+    candles = candles_frame(read_table(path))
+
+    def load(symbol: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+        part = candles.loc[(candles.index >= start) & (candles.index < end)]
+        if part.empty:
+            raise ParityError(
+                f"{path}: no candles in [{start}, {end}) (the file covers "
+                f"{candles.index[0]} to {candles.index[-1]})"
+            )
+        return part
 
     return load

@@ -17,7 +17,7 @@ import pandas as pd
 from backtest import BacktestEngine
 from calculators import compute
 from parity.backtesting.report import write_backtest
-from parity.backtesting.source import postgres_candle_source
+from parity.backtesting.source import file_candle_source, postgres_candle_source
 from parity.cli.errors import EXIT_OK, ParityError
 from parity.cli.options import add_dsn_option, add_params_options, params_from_args
 from parity.cli.progress import progress_bar
@@ -35,6 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="backtest a symbol over any period, indicators computed on the fly from candles",
     )
     add_period_options(parser)
+    add_candles_option(parser)
     add_dsn_option(parser)
     add_params_options(parser)
     parser.add_argument(
@@ -67,18 +68,36 @@ def add_period_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_candles_option(parser: argparse.ArgumentParser) -> None:
+    """``--candles FILE``: read the candles from a CSV/Parquet file, no database."""
+    parser.add_argument(
+        "--candles",
+        default=None,
+        metavar="FILE",
+        help="candles from a CSV or Parquet file (ts, open, high, low, close, volume) instead of the database",
+    )
+
+
+def candle_source(args: argparse.Namespace):
+    """The candle source the arguments ask for: ``--candles FILE`` or the database."""
+    if getattr(args, "candles", None):
+        return file_candle_source(args.candles)
+    return postgres_candle_source(resolve_dsn(args.dsn))
+
+
 def run(args: argparse.Namespace) -> int:
     params = params_from_args(args)
     if args.start >= args.end:
         raise ParityError("--start must be before --end")
-    dsn = resolve_dsn(args.dsn)
+    if args.candles and args.compare_live:
+        raise ParityError("--compare-live needs the live rows of a database; drop --candles")
     engine = BacktestEngine(params)
-    candles = postgres_candle_source(dsn)(args.symbol, args.start - engine.warmup, args.end)
+    candles = candle_source(args)(args.symbol, args.start - engine.warmup, args.end)
     with progress_bar("backtest") as progress:
         result = engine.run(args.symbol, args.start, args.end, candles=candles, progress=progress)
     document = result.to_dict()
     if args.compare_live:
-        document["compare_live"] = _compare_live(dsn, params, args)
+        document["compare_live"] = _compare_live(resolve_dsn(args.dsn), params, args)
     if args.out:
         write_backtest(args.out, result, candles)
     if args.json:

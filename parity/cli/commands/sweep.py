@@ -11,12 +11,10 @@ import sys
 
 from backtest import BacktestEngine
 from parity.backtesting.report import sweep_markdown, write_sweep
-from parity.backtesting.source import postgres_candle_source
 from parity.backtesting.sweep import combinations, parse_grid, run_sweep
-from parity.cli.commands.backtest import add_period_options
+from parity.cli.commands.backtest import add_candles_option, add_period_options, candle_source
 from parity.cli.errors import EXIT_OK, ParityError
 from parity.cli.options import add_dsn_option, add_params_options, params_from_args
-from parity.db.connect import resolve_dsn
 
 __all__ = ["register"]
 
@@ -40,6 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="output directory (default: sweep-report/)",
     )
+    add_candles_option(parser)
     add_dsn_option(parser)
     add_params_options(parser)
     parser.set_defaults(func=run)
@@ -53,9 +52,8 @@ def run(args: argparse.Namespace) -> int:
     base = params_from_args(args)
     grid = parse_grid(args.grid, base)
     longest = max(p.lookback_period for p in combinations(grid, base))
-    dsn = resolve_dsn(args.dsn)
     warmup = BacktestEngine(base.replace(lookback_period=longest)).warmup
-    candles = postgres_candle_source(dsn)(args.symbol, args.start - warmup, args.end)
+    candles = candle_source(args)(args.symbol, args.start - warmup, args.end)
     table = run_sweep(candles, grid, base, args.symbol, args.start, args.end, jobs=args.jobs)
     write_sweep(args.out, table, grid)
     print(sweep_markdown(table), end="")
