@@ -7,7 +7,7 @@ Cartesian product in the order given (the last parameter varies fastest).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 
 import pandas as pd
@@ -70,14 +70,22 @@ def run_sweep(
     start,
     end,
     jobs: int = 1,
+    progress: Callable[[float], None] | None = None,
 ) -> pd.DataFrame:
-    """One row per combination: the grid's parameters, then `SWEEP_STATS`."""
+    """One row per combination: the grid's parameters, then `SWEEP_STATS`;
+    ``progress(fraction)`` is called as combinations finish."""
     combos = combinations(grid, base)
     args = [(p, candles, symbol, start, end) for p in combos]
+    report = progress or (lambda fraction: None)
+    rows: list[dict] = []
     if jobs > 1 and len(combos) > 1:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            rows = list(pool.map(_one, *zip(*args, strict=True)))
+            for row in pool.map(_one, *zip(*args, strict=True)):
+                rows.append(row)
+                report(len(rows) / len(args))
     else:
-        rows = [_one(*a) for a in args]
+        for a in args:
+            rows.append(_one(*a))
+            report(len(rows) / len(args))
     table = pd.DataFrame([{name: getattr(p, name) for name in grid} for p in combos])
     return pd.concat([table, pd.DataFrame(rows)], axis=1)

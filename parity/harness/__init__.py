@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,12 +47,14 @@ def run_parity(
     jobs: int = 1,
     config_path: str | None = None,
     extra: dict | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> ParityRun:
     """Compare ``symbols``, judge the gate and (with ``out``) write the report.
 
-    ``extra`` adds sections per symbol to the report (e.g. trade-level parity).
+    ``extra`` adds sections per symbol to the report (e.g. trade-level parity);
+    ``progress(fraction)`` is called as symbols finish.
     """
-    results = run_symbols(dsn, config, symbols, start, end, jobs, config_path)
+    results = run_symbols(dsn, config, symbols, start, end, jobs, config_path, progress)
     summaries = {r.summary["symbol"]: r.summary for r in results}
     run = {
         "database": redact_dsn(dsn),

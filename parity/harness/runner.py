@@ -10,6 +10,7 @@ lookback - 1 min``), so its window is full; earlier bars are counted apart
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
@@ -53,13 +54,23 @@ def run_symbols(
     end: pd.Timestamp | None = None,
     jobs: int = 1,
     config_path: str | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> list[SymbolResult]:
-    """Compare every symbol (in parallel processes when ``jobs > 1``)."""
+    """Compare every symbol (in parallel processes when ``jobs > 1``);
+    ``progress(fraction)`` is called as symbols finish."""
     tasks = [(dsn, config, s, start, end, config_path) for s in symbols]
+    report = progress or (lambda fraction: None)
+    results: list[SymbolResult] = []
     if jobs <= 1 or len(symbols) <= 1:
-        return [_run_one(*task) for task in tasks]
+        for task in tasks:
+            results.append(_run_one(*task))
+            report(len(results) / len(tasks))
+        return results
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(_run_one, *zip(*tasks, strict=True)))
+        for result in pool.map(_run_one, *zip(*tasks, strict=True)):
+            results.append(result)
+            report(len(results) / len(tasks))
+    return results
 
 
 def _run_one(dsn, config, symbol, start, end, config_path) -> SymbolResult:

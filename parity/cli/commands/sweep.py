@@ -15,6 +15,7 @@ from parity.backtesting.sweep import combinations, parse_grid, run_sweep
 from parity.cli.commands.backtest import add_candles_option, add_period_options, candle_source
 from parity.cli.errors import EXIT_OK, ParityError
 from parity.cli.options import add_dsn_option, add_params_options, params_from_args
+from parity.cli.progress import progress_bar
 
 __all__ = ["register"]
 
@@ -54,7 +55,17 @@ def run(args: argparse.Namespace) -> int:
     longest = max(p.lookback_period for p in combinations(grid, base))
     warmup = BacktestEngine(base.replace(lookback_period=longest)).warmup
     candles = candle_source(args)(args.symbol, args.start - warmup, args.end)
-    table = run_sweep(candles, grid, base, args.symbol, args.start, args.end, jobs=args.jobs)
+    with progress_bar("sweep") as progress:
+        table = run_sweep(
+            candles,
+            grid,
+            base,
+            args.symbol,
+            args.start,
+            args.end,
+            jobs=args.jobs,
+            progress=progress,
+        )
     write_sweep(args.out, table, grid)
     print(sweep_markdown(table), end="")
     print(f"sweep: {len(table)} combinations; {args.out}/sweep.html", file=sys.stderr)
