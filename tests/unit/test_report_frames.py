@@ -192,3 +192,16 @@ def test_the_timeline_says_when_it_is_downsampled():
     assert symbol.downsampled
     notes = [a.text for a in symbol.timeline.layout.annotations]
     assert any("downsampled" in n for n in notes)
+
+
+def test_svg_charts_of_the_backtest_pages_keep_a_one_minute_spike():
+    from parity.common import svg
+
+    index = pd.date_range("2025-01-01", periods=200_000, freq="1min", tz="UTC")
+    y = np.zeros(len(index))
+    y[123_457] = 1.0  # one minute in 200,000
+    chart = svg.line_chart("equity", index, [("equity", y, "#000", "")])
+    points = chart.split('points="')[1].split('"')[0].split()
+    assert len(points) <= 2 * svg.MAX_POINTS
+    top = min(float(p.split(",")[1]) for p in points)
+    assert top == pytest.approx(svg.TOP)  # the spike reaches the top of the plot
