@@ -276,10 +276,53 @@ def _overview_html(view) -> str:
 
 
 def _gate_html(gate: Sequence[Mapping]) -> str:
+    """The verdict line, a matrix (symbols x thresholds, failures in red),
+    then every verdict as a list (failures first) folded away."""
     if not gate:
         return "<p>No thresholds configured (add <code>[gate.*]</code> to parity.toml, or run <code>parity init</code>).</p>"
     failed = sum(not v["passed"] for v in gate)
-    rows = "".join(
+    verdict = (
+        f"{failed} of {len(gate)} thresholds failed"
+        if failed
+        else f"all {len(gate)} thresholds hold"
+    )
+    checks: dict[str, str] = {}
+    cells: dict[tuple[str, str], Mapping] = {}
+    for v in gate:
+        check = v["name"][len(v["symbol"]) + 1 :]
+        needs = f"{'≥' if v['op'] == 'min' else '≤'} {v['threshold']:.4g}"
+        checks.setdefault(
+            check, needs if v.get("kind", "threshold") == "threshold" else "no worse than baseline"
+        )
+        cells[(v["symbol"], check)] = v
+    symbols = sorted({v["symbol"] for v in gate})
+    head = "".join(
+        f"<th>{html.escape(c.replace('.no_worse_than_baseline', ' (ratchet)'))}<br><span class=note>{html.escape(n)}</span></th>"
+        for c, n in checks.items()
+    )
+    rows = []
+    for symbol in symbols:
+        row = [f"<td>{html.escape(symbol)}</td>"]
+        for check in checks:
+            v = cells.get((symbol, check))
+            if v is None:
+                row.append("<td></td>")
+                continue
+            sort = "-1e308" if v["value"] is None else repr(v["value"])
+            needs = (
+                checks[check] if v.get("kind", "threshold") == "threshold" else _fmt(v["threshold"])
+            )
+            row.append(
+                f'<td class="{"pass" if v["passed"] else "fail"}" data-sort="{sort}" '
+                f'title="needs {html.escape(needs)}">'
+                f"{html.escape(_fmt(v['value'], '{:.4g}'))}{'' if v['passed'] else ' ✗'}</td>"
+            )
+        rows.append("<tr>" + "".join(row) + "</tr>")
+    matrix = (
+        f'<div class="wide"><table class="sortable gate"><thead><tr><th>symbol</th>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
+    listing = "".join(
         f"<tr class={'ok' if v['passed'] else 'bad'}><td>{html.escape(v['name'])}</td>"
         f"<td>{html.escape(v.get('kind', 'threshold'))}</td>"
         + _cell(v["value"])
@@ -287,14 +330,10 @@ def _gate_html(gate: Sequence[Mapping]) -> str:
         f"<td class={'pass' if v['passed'] else 'fail'}>{'pass' if v['passed'] else 'FAIL'}</td></tr>"
         for v in sorted(gate, key=lambda v: (v["passed"], v["name"]))
     )
-    verdict = (
-        f"{failed} of {len(gate)} thresholds failed"
-        if failed
-        else f"all {len(gate)} thresholds hold"
-    )
     return (
-        f'<p>{verdict}.</p><table class="sortable"><thead><tr><th>threshold</th><th>kind</th><th>value</th>'
-        f"<th>needs</th><th>verdict</th></tr></thead><tbody>{rows}</tbody></table>"
+        f"<p>{verdict}. Each cell is the symbol's value; red ✗ = the threshold fails.</p>{matrix}"
+        f'<details><summary>Every verdict ({len(gate)})</summary><table class="sortable"><thead><tr><th>threshold</th>'
+        f"<th>kind</th><th>value</th><th>needs</th><th>verdict</th></tr></thead><tbody>{listing}</tbody></table></details>"
     )
 
 

@@ -93,7 +93,7 @@ def build_view(
                 "symbol": name,
                 "passed": failed == 0,
                 "failed": failed,
-                "window": f"{summary.get('window', {}).get('start', '')[:16]} → {summary.get('window', {}).get('end', '')[:16]}",
+                "window": _span(summary.get("window", {})),
                 "compared": summary.get("compared_minutes"),
                 "figures": [
                     (label, metrics.get(m, {}).get(s), pattern)
@@ -121,6 +121,15 @@ def build_view(
     facts += [(k, _fmt(v)) for k, v in repro.items() if not isinstance(v, dict)]
     facts += [(f"{k} version", str(v)) for k, v in (repro.get("versions") or {}).items()]
     return ReportView(report["verdict"], facts, overview, list(report["gate"]), views)
+
+
+def _span(window: Mapping) -> str:
+    """``2025-01-01 01:00 → 01-02 02:00`` (the end's year dropped when the same)."""
+    start, end = str(window.get("start", ""))[:16], str(window.get("end", ""))[:16]
+    start, end = start.replace("T", " "), end.replace("T", " ")
+    if start[:5] == end[:5]:
+        end = end[5:]
+    return f"{start} → {end}"
 
 
 def _symbol_view(
@@ -292,6 +301,8 @@ def _timeline(result: SymbolResult) -> tuple[go.Figure | None, bool]:
     )
     fig.update_yaxes(showgrid=True, gridcolor="#eef0f2", zeroline=False)
     fig.update_xaxes(rangeslider={"visible": False})
+    span = [index[0].tz_localize(None).isoformat(), index[-1].tz_localize(None).isoformat()]
+    fig.update_xaxes(range=span)
     return fig, downsampled
 
 
