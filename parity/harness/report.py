@@ -157,7 +157,7 @@ def render_markdown(report: Mapping) -> str:
     else:
         lines.append(f"All {len(report['gate'])} thresholds hold.")
     lines.append("")
-    lines.append("Details: `report.html`, `parity.json`, `divergences.jsonl`.")
+    lines.append("Details: `report.html`, `parity.json`, `divergences.jsonl` / `.parquet`.")
     return "\n".join(lines) + "\n"
 
 

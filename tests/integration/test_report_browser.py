@@ -9,7 +9,10 @@ episode's drill-down does not draw when opened.
 
 from __future__ import annotations
 
+import base64
+import gzip
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -24,7 +27,8 @@ CHROMIUM = os.environ.get("PARITY_CHROMIUM", "/usr/bin/chromium")
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
+    from playwright import sync_api  # a test dependency: missing = a failure, not a skip
+
     if not shutil.which(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)")
     with sync_api.sync_playwright() as p:
@@ -72,6 +76,16 @@ def test_demo_report_renders_its_plots_without_console_errors(browser, demo_repo
         )
         >= 1
     )
+    # zooming one panel zooms them all (linked x-axes)
+    ranges = page.evaluate(
+        """async () => {
+          const el = document.querySelector('section .js-plotly-plot');
+          const r = el._fullLayout.xaxis.range;
+          await Plotly.relayout(el, {'xaxis.range': [r[0], el._fullLayout.xaxis.r2l(r[0]) + 3600e3]});
+          return [1, 2, 3, 4].map(k => el._fullLayout['xaxis' + (k > 1 ? k : '')].range.map(String));
+        }"""
+    )
+    assert all(r == ranges[0] for r in ranges)
     # the overview is a table with a verdict per symbol, sortable by a click
     assert page.inner_text("table.sortable tbody tr td:nth-child(2)") in ("pass", "FAIL")
     page.click("table.sortable th:nth-child(5)")
@@ -92,7 +106,11 @@ def test_a_broken_figure_is_caught(browser, tmp_path, demo_report):
     """The check can fail: a page whose figure JSON is broken reports it."""
     broken = tmp_path / "report.html"
     text = demo_report.read_text(encoding="utf-8")
-    broken.write_text(text.replace('"data":[', '"data":[}', 1), encoding="utf-8")
+    packed = re.search(r'id="tl-[^"]*-gz">([^<]+)<', text)
+    figure = gzip.decompress(base64.b64decode(packed.group(1))).decode()
+    assert figure.startswith('{"data":[')
+    bad = base64.b64encode(gzip.compress(figure.replace('{"data":[', '{"data":[}', 1).encode()))
+    broken.write_text(text.replace(packed.group(1), bad.decode()), encoding="utf-8")
     page, problems = open_page(browser, broken)
     assert page.evaluate("document.body.dataset.plotError") or problems
     page.close()
