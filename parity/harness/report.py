@@ -419,7 +419,8 @@ def _side_by_side(live: Mapping, calc: Mapping, pattern: str = "{:.6g}") -> str:
     rows = []
     for key in live:
         a, b = live.get(key), calc.get(key)
-        diff = b - a if isinstance(a, int | float) and isinstance(b, int | float) else None
+        numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (a, b))
+        diff = b - a if numbers and key != "rule" else None
         rows.append(
             f"<tr><td>{html.escape(key.replace('_', ' '))}</td>"
             + _cell(a, pattern)

@@ -335,7 +335,7 @@ def _episode_figure(episode: Mapping) -> go.Figure:
     volume at price and the live engine's levels, on one price axis."""
     fig = make_subplots(
         rows=1, cols=3, shared_yaxes=True, column_widths=[0.5, 0.3, 0.2], horizontal_spacing=0.02,
-        subplot_titles=("Candle window (lookback)", "Calculated volume at price", "Live engine levels"),
+        subplot_titles=("Candle window (lookback); live levels solid, calculated dashed", "Calculated volume at price", "Levels"),
     )  # fmt: skip
     candles = episode["candles"]
     times = [t[:19] for t in candles["time"]]
@@ -353,17 +353,31 @@ def _episode_figure(episode: Mapping) -> go.Figure:
                hovertemplate="%{y}: %{x:.4g}<extra>volume at price</extra>"),
         row=1, col=2,
     )  # fmt: skip
+    volumes = [v for v in profile["volume"] if v is not None]
+    width = max(volumes) if volumes else 1.0
     for level, colour in LEVEL_COLOURS.items():
-        for col, value, dash, who in ((2, profile.get(level), "dash", "calc"), (3, live.get(level), "solid", "live"),
-                                      (1, live.get(level), "solid", "live"), (1, profile.get(level), "dash", "calc")):  # fmt: skip
-            if value is not None:
-                fig.add_hline(y=value, line={"color": colour, "dash": dash, "width": 1.5}, row=1, col=col,
-                              annotation_text=f"{who} {level.upper()}" if col > 1 else None,
-                              annotation_font={"size": 10, "color": colour})  # fmt: skip
-    fig.add_trace(go.Scatter(x=[0, 1], y=[None, None], showlegend=False), row=1, col=3)
+        for who, value, dash in (
+            ("live", live.get(level), "solid"),
+            ("calc", profile.get(level), "dash"),
+        ):
+            if value is None:
+                continue
+            label = f"{who} {level.upper()} {value:.6g}"
+            fig.add_hline(y=value, line={"color": colour, "dash": dash, "width": 1.2}, row=1, col=1)
+            fig.add_trace(
+                go.Scatter(x=[0, width], y=[value, value], mode="lines", name=label, showlegend=False,
+                           line={"color": colour, "dash": dash, "width": 1.5}, hovertemplate=label + "<extra></extra>"),
+                row=1, col=2,
+            )  # fmt: skip
+            fig.add_trace(
+                go.Scatter(x=[0, 1], y=[value, value], mode="lines+text", name=label, showlegend=False,
+                           text=["", label], textposition="top left", textfont={"size": 10, "color": colour},
+                           line={"color": colour, "dash": dash, "width": 2}, hovertemplate=label + "<extra></extra>"),
+                row=1, col=3,
+            )  # fmt: skip
     fig.update_layout(template=_EMPTY, height=420, margin={"l": 60, "r": 20, "t": 40, "b": 30},
                       plot_bgcolor="#ffffff", showlegend=False, font={"size": 12})  # fmt: skip
     fig.update_xaxes(rangeslider={"visible": False}, showgrid=True, gridcolor="#eef0f2")
-    fig.update_xaxes(showticklabels=False, row=1, col=3)
+    fig.update_xaxes(showticklabels=False, range=[0, 1.02], row=1, col=3)
     fig.update_yaxes(showgrid=True, gridcolor="#eef0f2")
     return fig
