@@ -390,6 +390,7 @@ def window_profile_points(
 
 
 def volume_at_price(
+    open_: np.ndarray,
     high: np.ndarray,
     low: np.ndarray,
     close: np.ndarray,
@@ -406,11 +407,13 @@ def volume_at_price(
     ``row_size`` 0 means the automatic rule; ``spread`` / ``step`` are codes of
     `SPREAD_CODES` / `VALUE_AREA_CODES`.  For plots and explanations, not hot loops.
     """
-    high, low, close, volume = (np.ascontiguousarray(a, np.float64) for a in (high, low, close, volume))
+    open_, high, low, close, volume = (
+        np.ascontiguousarray(a, np.float64) for a in (open_, high, low, close, volume)
+    )
     end = len(close) - 1
     rs = window_row_size(close[end], row_size)
-    rows = np.empty((3, end + 1), np.int64)
-    bar_rows(high, low, close, 0, end, rs, spread, rows)
+    rows = np.empty((4, end + 1), np.int64)
+    bar_rows(open_, high, low, close, 0, end, rs, spread, rows)
     poc, vah, val, _, buffers = profile_of_rows(
         rows, 0, volume, 0, end, rs, spread, value_area_pct, step, new_buffers(1)
     )

@@ -105,6 +105,7 @@ def _profile(window: pd.DataFrame, params: Params) -> dict:
     if window.empty:
         return {"price": [], "volume": [], "poc": None, "vah": None, "val": None}
     prices, volumes, poc, vah, val = volume_at_price(
+        window["open"].to_numpy(),
         window["high"].to_numpy(), window["low"].to_numpy(), window["close"].to_numpy(),
         window["volume"].to_numpy(), params.row_size or 0.0, SPREAD_CODES[params.volume_spread],
         params.value_area_pct, VALUE_AREA_CODES[params.value_area_rule],

@@ -61,7 +61,8 @@ def test_rule_of_compute_inputs_gives_compute_state(candles, p):
 def test_histogram_is_the_profile_of_the_last_bar(candles, p):
     window = candles.iloc[-p.lookback_period :]
     prices, volumes, poc, vah, val = volume_at_price(
-        window["high"].to_numpy(), window["low"].to_numpy(), window["close"].to_numpy(),
+        window["open"].to_numpy(), window["high"].to_numpy(), window["low"].to_numpy(),
+        window["close"].to_numpy(),
         window["volume"].to_numpy(), p.row_size or 0.0, SPREAD_CODES[p.volume_spread],
         p.value_area_pct, VALUE_AREA_CODES[p.value_area_rule],
     )  # fmt: skip
