@@ -17,6 +17,7 @@ from collections.abc import Mapping
 
 from calculators import Params
 from parity.harness.gate import statistic
+from parity.harness.metrics import METRICS
 
 __all__ = ["STARTER_STATISTICS", "starter_config"]
 
@@ -67,7 +68,9 @@ def starter_config(report: Mapping, margin: float, source: str = "parity.json") 
     tolerance = {}
     for summary in symbols.values():
         for metric, stats in summary.get("metrics", {}).items():
-            if isinstance(stats, Mapping) and isinstance(stats.get("tolerance"), int | float):
+            if metric not in METRICS or not isinstance(stats, Mapping):
+                continue
+            if isinstance(stats.get("tolerance"), int | float):
                 tolerance.setdefault(metric, stats["tolerance"])
     if tolerance:
         lines.append("[tolerance]")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from pathlib import Path
 
 from parity.cli.commands.gate import read_report
@@ -42,8 +43,11 @@ def run(args: argparse.Namespace) -> int:
         raise ParityError(f"{args.out} exists; pass --force to replace it")
     report = read_report(args.source, "report")
     text = starter_config(report, args.margin, str(args.source))
+    with tempfile.TemporaryDirectory() as scratch:  # it must load before it is written
+        check = Path(scratch) / "parity.toml"
+        check.write_text(text, encoding="utf-8")
+        config = load_config(check)
     with atomic_file(args.out) as handle:
         handle.write(text)
-    config = load_config(args.out)  # what was written must load
     print(f"wrote {args.out}: {len(config.checks)} thresholds", file=sys.stderr)
     return EXIT_OK
