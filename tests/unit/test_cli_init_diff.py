@@ -115,3 +115,15 @@ def test_gate_baseline_prints_the_diff_when_the_ratchet_fails(report_path, tmp_p
         main(["gate", str(report_path), "--config", str(toml), "--baseline", str(report_path)]) == 0
     )
     assert "what moved" not in capsys.readouterr().out
+
+
+def test_init_ignores_statistics_it_does_not_know(report_path, tmp_path):
+    """A statistic a later version adds (e.g. true_flow_share) does not break init."""
+    document = json.loads(report_path.read_text())
+    document["symbols"]["SIM"]["metrics"]["true_flow_share"] = {"share": 0.4, "tolerance": 1.0}
+    path = tmp_path / "parity.json"
+    path.write_text(json.dumps(document))
+    toml = tmp_path / "parity.toml"
+    assert main(["init", "--from", str(path), "--out", str(toml)]) == 0
+    assert "true_flow_share" not in toml.read_text()
+    assert main(["gate", str(path), "--config", str(toml)]) == 0
