@@ -397,14 +397,11 @@ def _trades_html(view) -> str:
         f"live {_fmt(t['pnl_live'], '{:.2f}')}. On the price chart: triangles (▲ long, ▼ short), filled = matched, "
         "open = unmatched; orange calculated, blue live.</p>"
     )
+    # lean rows (closing tags are optional in HTML): a long window has hundreds of trades
     rows = "".join(
-        f'<tr class="{"matched" if r["matched"] else "unmatched"}"><td>{r["side_of"]}</td>'
-        f'<td>{"yes" if r["matched"] else "no"}</td><td data-sort="{r["entry_time"].value}">{r["entry_time"]:%Y-%m-%d %H:%M}</td>'
-        f"<td>{r['exit_time']:%H:%M}</td><td>{r['side']}</td>"
-        + _cell(r["entry_price"], "{:.6g}")
-        + _cell(r["exit_price"], "{:.6g}")
-        + _cell(r["pnl"], "{:.2f}")
-        + f"<td>{html.escape(str(r['reason']))}</td></tr>"
+        f"<tr{'' if r['matched'] else ' class=unmatched'}><td>{r['side_of']}<td>{'yes' if r['matched'] else 'no'}"
+        f"<td>{r['entry_time']:%Y-%m-%d %H:%M}<td>{r['exit_time']:%H:%M}<td>{r['side']}"
+        f"<td>{r['entry_price']:.6g}<td>{r['exit_price']:.6g}<td>{r['pnl']:.2f}<td>{html.escape(str(r['reason']))}"
         for r in view.trades
     )
     table = (
