@@ -38,13 +38,60 @@ import math
 
 from numba import njit
 
-__all__ = ["BALANCE", "IMBALANCE_DOWN", "IMBALANCE_UP", "STATES", "classify_state"]
+__all__ = [
+    "BALANCE",
+    "IMBALANCE_DOWN",
+    "IMBALANCE_UP",
+    "RULES",
+    "STATES",
+    "classify_state",
+    "state_rule",
+]
 
 BALANCE = 0
 IMBALANCE_UP = 1
 IMBALANCE_DOWN = 2
 #: State labels by code.
 STATES = ("BALANCE", "IMBALANCE_UP", "IMBALANCE_DOWN")
+#: The state rules of the module docstring, by number (`state_rule`).
+RULES = {
+    1: "near the POC and inside the value area: BALANCE",
+    2: "up evidence (momentum or CVD pressure above its threshold), none down: IMBALANCE_UP",
+    3: "down evidence (momentum or CVD pressure below minus its threshold), none up: IMBALANCE_DOWN",
+    4: "no evidence either way, or evidence both ways: BALANCE",
+}
+
+
+@njit(cache=True)
+def state_rule(
+    price: float,
+    poc: float,
+    vah: float,
+    val: float,
+    momentum_score: float,
+    cvd_pressure: float,
+    poc_threshold: float,
+    momentum_threshold: float,
+    cvd_threshold: float,
+) -> int:
+    """Which rule (1..4, see `RULES` and the module docstring) decides the
+    state of a bar with these inputs (arguments as in `classify_state`).
+
+    >>> state_rule(100.0, 100.0, 101.0, 99.0, 0.0, 0.0, 1.5, 1.5, 15.0)
+    1
+    >>> state_rule(110.0, 100.0, 101.0, 99.0, 2.0, 0.0, 1.5, 1.5, 15.0)
+    2
+    """
+    distance = 100.0 * (price - poc) / poc
+    if abs(distance) < poc_threshold and val <= price <= vah:
+        return 1
+    up = momentum_score > momentum_threshold or cvd_pressure > cvd_threshold
+    down = momentum_score < -momentum_threshold or cvd_pressure < -cvd_threshold
+    if up and not down:
+        return 2
+    if down and not up:
+        return 3
+    return 4
 
 
 @njit(cache=True)
@@ -66,16 +113,19 @@ def classify_state(
     distance = 100.0 * (price - poc) / poc
     momentum_ratio = abs(momentum_score) / momentum_threshold
     pressure_ratio = abs(cvd_pressure) / cvd_threshold
-    if abs(distance) < poc_threshold and val <= price <= vah:
+    rule = state_rule(
+        price, poc, vah, val, momentum_score, cvd_pressure,
+        poc_threshold, momentum_threshold, cvd_threshold,
+    )  # fmt: skip
+    if rule == 1:
         score = (
             50.0
             + 25.0 * (1.0 - abs(distance) / poc_threshold)
             + 25.0 * max(0.0, 1.0 - pressure_ratio)
         )
         return BALANCE, _points(score), distance
-    up = momentum_score > momentum_threshold or cvd_pressure > cvd_threshold
-    down = momentum_score < -momentum_threshold or cvd_pressure < -cvd_threshold
-    if up != down:
+    if rule != 4:
+        up = rule == 2
         strength = 0.0
         if (momentum_score > 0) == up and momentum_score != 0:
             strength = momentum_ratio

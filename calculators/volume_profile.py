@@ -40,6 +40,7 @@ __all__ = [
     "profile_of_rows",
     "spread_candle",
     "value_area",
+    "volume_at_price",
     "window_profile_candles",
     "window_profile_points",
 ]
@@ -386,3 +387,37 @@ def window_profile_points(
         total,
         buffers,
     )
+
+
+def volume_at_price(
+    open_: np.ndarray,
+    high: np.ndarray,
+    low: np.ndarray,
+    close: np.ndarray,
+    volume: np.ndarray,
+    row_size: float,
+    spread: int,
+    value_area_pct: float,
+    step: int,
+) -> tuple[np.ndarray, np.ndarray, float, float, float]:
+    """The histogram behind `window_profile_candles` for one window (all the
+    given candles, oldest first): ``(prices, volumes, poc, vah, val)``, where
+    ``prices`` are the rows' prices (ascending) and ``volumes`` the volume laid
+    on each (the candles' unit; they sum to the window's volume).
+    ``row_size`` 0 means the automatic rule; ``spread`` / ``step`` are codes of
+    `SPREAD_CODES` / `VALUE_AREA_CODES`.  For plots and explanations, not hot loops.
+    """
+    open_, high, low, close, volume = (
+        np.ascontiguousarray(a, np.float64) for a in (open_, high, low, close, volume)
+    )
+    end = len(close) - 1
+    rs = window_row_size(close[end], row_size)
+    rows = np.empty((4, end + 1), np.int64)
+    bar_rows(open_, high, low, close, 0, end, rs, spread, rows)
+    poc, vah, val, _, buffers = profile_of_rows(
+        rows, 0, volume, 0, end, rs, spread, value_area_pct, step, new_buffers(1)
+    )
+    base = int(rows[0].min())
+    n = int(rows[1].max()) - base + 1
+    prices = np.array([row_price(base + k, rs) for k in range(n)])
+    return prices, buffers[2, :n].copy(), poc, vah, val

@@ -7,14 +7,18 @@ DataFrame of candles already in memory.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from backtest.engine import CandleSource
 from parity.db.connect import connect, read_only
 from parity.db.schema import symbol_info
 from parity.db.store import read_candles
+from parity.errors import ParityError
+from parity.io.tables import candles_frame, read_table
 
-__all__ = ["CandleData", "load_candles", "postgres_candle_source"]
+__all__ = ["CandleData", "file_candles", "load_candles", "postgres_candle_source"]
 
 #: Where candles come from: a PostgreSQL DSN, or the candles themselves.
 CandleData = str | pd.DataFrame
@@ -45,3 +49,18 @@ def load_candles(
     if isinstance(source, pd.DataFrame):
         return source
     return postgres_candle_source(source)(symbol, start, end)
+
+
+def file_candles(path: str | Path, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """The candles of a CSV or Parquet file (``ts, open, high, low, close,
+    volume``, optional ``buy_volume``; read and checked by
+    `parity.io.tables.candles_frame`), for a period ``[start, end)`` they must
+    reach into: a `CandleData` that needs no database.  `ParityError` when
+    the file has no candle in the period."""
+    candles = candles_frame(read_table(path))
+    if not ((candles.index >= start) & (candles.index < end)).any():
+        raise ParityError(
+            f"{path}: no candles in [{start}, {end}) (the file covers "
+            f"{candles.index[0]} to {candles.index[-1]})"
+        )
+    return candles

@@ -307,7 +307,7 @@ def _figures(
         )
         diff = diff[np.isfinite(diff)]
         error = float(diff.mean()) if diff.size else None
-    trades = trade_parity(data.candles, calc, data.live, params, start, end, on_live)
+    trades = trade_parity(data.candles, calc, data.live, params, start, end, on_live=on_live)
     k, match = kappa(confusion), trades["match_share"]
     present = [v for v in (k, match) if v is not None]
     return Figures(

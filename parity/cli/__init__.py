@@ -21,6 +21,8 @@ COMMAND_MODULES = (
     "demo",
     "run",
     "gate",
+    "init",
+    "diff",
     "backtest",
     "sweep",
     "calibrate",

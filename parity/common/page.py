@@ -13,11 +13,12 @@ __all__ = ["TEMPLATES", "render_page"]
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
-def render_page(title: str, body: str, heading: str | None = None) -> str:
+def render_page(title: str, body: str, heading: str | None = None, scripts: str = "") -> str:
     """A self-contained HTML page.
 
     ``title`` is plain text (escaped); ``heading`` is the ``<h1>``'s HTML
-    (default: the escaped title); ``body`` is HTML put in as is.
+    (default: the escaped title); ``body`` and ``scripts`` (put at the end of
+    ``<body>``) are HTML put in as is.
 
     >>> page = render_page("A & B", "<p>hi</p>")
     >>> "<title>A &amp; B</title>" in page and "<h1>A &amp; B</h1>" in page
@@ -28,4 +29,5 @@ def render_page(title: str, body: str, heading: str | None = None) -> str:
         title=html.escape(title),
         heading=html.escape(title) if heading is None else heading,
         body=body,
+        scripts=scripts,
     )

@@ -1,7 +1,9 @@
 """Small self-contained SVG charts for the HTML reports (no plotting library).
 
 Each function returns an ``<svg>`` string; times are shown left to right,
-long series are thinned to at most ``MAX_POINTS`` points.
+long series are downsampled per pixel column keeping each column's first,
+lowest, highest and last point (`parity.common.plots.minmax_indices`), so no
+spike is dropped.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from parity.common.plots import minmax_indices
+
 __all__ = ["heatmap", "histogram", "line_chart", "state_ribbons"]
 
 WIDTH, HEIGHT, PAD = 900, 230, 40
@@ -20,9 +24,14 @@ MAX_POINTS = 1500
 STATE_COLOURS = {"BALANCE": "#9aa5b1", "IMBALANCE_UP": "#2e9e5b", "IMBALANCE_DOWN": "#d64545"}
 
 
-def _thin(index: pd.DatetimeIndex) -> np.ndarray:
-    step = max(1, len(index) // MAX_POINTS)
-    return np.arange(0, len(index), step)
+def _thin(index: pd.DatetimeIndex, values: Sequence[np.ndarray] = ()) -> np.ndarray:
+    """Positions to draw: every one up to ``MAX_POINTS``, else the union over
+    the lines of their per-column extremes."""
+    if len(index) <= MAX_POINTS or not len(values):
+        return np.arange(len(index))
+    return np.unique(
+        np.concatenate([minmax_indices(np.asarray(v, float), MAX_POINTS // 4) for v in values])
+    )
 
 
 def _frame(
@@ -51,7 +60,7 @@ def line_chart(
 ) -> str:
     """Lines ``(label, values, colour, dash)`` sharing one y axis over
     ``index``, and point markers ``(label, times, values, colour)`` on it."""
-    keep = _thin(index)
+    keep = _thin(index, [v for _, v, _, _ in lines])
     values = [np.asarray(v, float)[keep] for _, v, _, _ in lines]
     finite = np.concatenate([v[np.isfinite(v)] for v in values]) if values else np.array([])
     if not len(index) or not finite.size:

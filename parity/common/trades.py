@@ -13,6 +13,8 @@ of all distinct trades that both sides took.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -20,9 +22,42 @@ from backtest import BacktestEngine, BacktestResult
 from backtest.engine import INDICATOR_COLUMNS
 from calculators import Params
 
-__all__ = ["live_walk", "match_trades", "trade_parity"]
+__all__ = ["TradeWalks", "live_walk", "match_trades", "trade_parity", "trade_walks"]
 
 _ONE_BAR = pd.Timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class TradeWalks:
+    """Both walks' trade lists (`backtest` trade frames) and the matched
+    pairs ``(row in calculated, row in live)``."""
+
+    calculated: pd.DataFrame
+    live: pd.DataFrame
+    matched: list[tuple[int, int]]
+
+
+def trade_walks(
+    candles: pd.DataFrame,
+    calculated: pd.DataFrame,
+    live: pd.DataFrame,
+    params: Params,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    on_live: BacktestResult | None = None,
+) -> TradeWalks:
+    """Walk ``[start, end)`` on both indicator sets; the trades and their matches.
+
+    ``on_live``: the walk on the live rows (`live_walk`) when the caller
+    already has it, e.g. to compare many calculated sets with the same ATR.
+    """
+    on_calc = BacktestEngine(params).run_on_indicators(
+        candles, calculated[list(INDICATOR_COLUMNS)], start=start, end=end
+    )
+    if on_live is None:
+        on_live = live_walk(candles, calculated, live, params, start, end)
+    matched = match_trades(on_calc.trades, on_live.trades)
+    return TradeWalks(on_calc.trades, on_live.trades, matched)
 
 
 def trade_parity(
@@ -32,25 +67,20 @@ def trade_parity(
     params: Params,
     start: pd.Timestamp,
     end: pd.Timestamp,
+    *,
+    walks: TradeWalks | None = None,
     on_live: BacktestResult | None = None,
 ) -> dict:
-    """Walk ``[start, end)`` on both indicator sets; returns the comparison
-    (counts, match share, P&L of each side and their difference).
-
-    ``on_live``: the walk on the live rows (`live_walk`) when the caller
-    already has it, e.g. to compare many calculated sets with the same ATR.
-    """
-    engine = BacktestEngine(params)
-    on_calc = engine.run_on_indicators(
-        candles, calculated[list(INDICATOR_COLUMNS)], start=start, end=end
-    )
-    if on_live is None:
-        on_live = live_walk(candles, calculated, live, params, start, end)
-    matched = match_trades(on_calc.trades, on_live.trades)
-    n_calc, n_live = len(on_calc.trades), len(on_live.trades)
+    """Walk ``[start, end)`` on both indicator sets (or take ``walks`` done
+    already; ``on_live`` as in `trade_walks`); returns the comparison
+    (counts, match share, P&L of each side and their difference)."""
+    if walks is None:
+        walks = trade_walks(candles, calculated, live, params, start, end, on_live)
+    matched = walks.matched
+    n_calc, n_live = len(walks.calculated), len(walks.live)
     union = n_calc + n_live - len(matched)
-    pnl_calc = float(on_calc.trades["pnl"].sum())
-    pnl_live = float(on_live.trades["pnl"].sum())
+    pnl_calc = float(walks.calculated["pnl"].sum())
+    pnl_live = float(walks.live["pnl"].sum())
     return {
         "calculated_trades": n_calc,
         "live_trades": n_live,

@@ -10,7 +10,7 @@ lookback - 1 min``), so its window is full; earlier bars are counted apart
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -18,11 +18,12 @@ import pandas as pd
 from calculators import OUTPUT_COLUMNS, compute
 from calculators.timeutil import MINUTE_NS
 from calculators.validate import BUY_VOLUME
-from parity.common.trades import trade_parity
+from parity.common.trades import TradeWalks, trade_parity, trade_walks
 from parity.db.connect import connect
 from parity.execution import Progress, Task, executor, run_tasks
 from parity.harness.compare import Comparison, compare
 from parity.harness.config import HarnessConfig
+from parity.harness.episodes import episode_details
 from parity.harness.source import SymbolData, load_symbol
 
 __all__ = ["SymbolResult", "compare_stored", "compare_symbol", "run_symbols", "self_check", "true_flow"]
@@ -34,11 +35,15 @@ _MINUTE = pd.Timedelta(minutes=1)
 class SymbolResult:
     """One symbol's summary (JSON-ready dict), divergence records, and the
     per-minute series the HTML report plots (``series``: close, live_/calc_
-    poc, vah, val, state, cumulative_delta, and their errors)."""
+    poc, vah, val, state, cumulative_delta, and their errors), the longest
+    divergence episodes explained (`parity.harness.episodes`) and both
+    trade walks (``trades``; None without live rows)."""
 
     summary: dict
     divergences: pd.DataFrame
     series: pd.DataFrame
+    episodes: list[dict] = field(default_factory=list)
+    trades: TradeWalks | None = None
 
 
 def run_symbols(
@@ -151,15 +156,20 @@ def compare_symbol(
         },
         "metrics": metrics,
     }
+    walks = None
     if len(bars) and not live_compared.empty:
-        summary["trades"] = trade_parity(data.candles, calc, data.live, config.params, bars[0], data.end)
+        walks = trade_walks(data.candles, calc, data.live, config.params, bars[0], data.end)
+        summary["trades"] = trade_parity(
+            data.candles, calc, data.live, config.params, bars[0], data.end, walks=walks
+        )
     divergences = _annotate(result, data, config, config_path)
     series = pd.DataFrame({"close": data.candles["close"].reindex(bars)}, index=bars)
     for column in ("poc", "vah", "val", "state", "cumulative_delta", "buy_pressure", "confidence"):
         if column in live_compared:
             series[f"live_{column}"] = live_compared[column].reindex(bars)
             series[f"calc_{column}"] = calc.loc[bars, column]
-    return SymbolResult(summary=summary, divergences=divergences, series=series)
+    details = episode_details(data.candles, calc, live_compared, metrics, config.params)
+    return SymbolResult(summary, divergences, series, episodes=details, trades=walks)
 
 
 _TABLE_PROBES = {

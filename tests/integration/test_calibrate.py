@@ -196,6 +196,7 @@ def test_calibrate_writes_params_that_beat_the_configured_ones_on_the_held_back_
     assert f"`flow_estimator={params.flow_estimator}`" in markdown
     html = (tmp_path / "r-cal" / "report.html").read_text()
     assert "Candle-side settings" in html
+    assert f"flow_estimator={params.flow_estimator}" in html
 
     # --params-file (backtest) accepts it too.
     code, stdout, err = run(

@@ -24,7 +24,7 @@ import pandas as pd
 from calculators import compute
 from parity.backtesting.batch import run_backtests, summary_rows
 from parity.backtesting.report import write_backtest, write_backtests
-from parity.backtesting.source import load_candles
+from parity.backtesting.source import CandleData, file_candles, load_candles
 from parity.cli.errors import EXIT_OK, ParityError
 from parity.cli.options import (
     add_dsn_option,
@@ -48,6 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="backtest a symbol over any period, indicators computed on the fly from candles",
     )
     add_period_options(parser, several=True)
+    add_candles_option(parser)
     add_dsn_option(parser)
     add_params_options(parser)
     parser.add_argument(
@@ -91,27 +92,49 @@ def add_period_options(parser: argparse.ArgumentParser, several: bool = False) -
     )
 
 
+def add_candles_option(parser: argparse.ArgumentParser) -> None:
+    """``--candles FILE``: read the candles from a CSV/Parquet file, no database."""
+    parser.add_argument(
+        "--candles",
+        default=None,
+        metavar="FILE",
+        help="candles of --symbol from a CSV or Parquet file (ts, open, high, low, close, "
+        "volume, optional buy_volume) instead of the database",
+    )
+
+
+def candle_data(args: argparse.Namespace) -> CandleData:
+    """Where the candles come from: the ``--candles`` file's candles, or the DSN."""
+    if getattr(args, "candles", None):
+        if not args.symbol:
+            raise ParityError("--candles holds one symbol: give --symbol, not --symbols/--all")
+        return file_candles(args.candles, args.start, args.end)
+    return resolve_dsn(args.dsn)
+
+
 def run(args: argparse.Namespace) -> int:
     params = params_from_args(args)
     if args.start >= args.end:
         raise ParityError("--start must be before --end")
     if args.jobs < 1:
         raise ParityError("--jobs must be >= 1")
-    dsn = resolve_dsn(args.dsn)
-    symbols = _symbols(args, dsn)
+    if args.candles and args.compare_live:
+        raise ParityError("--compare-live needs the live rows of a database; drop --candles")
     if args.compare_live and not args.symbol:
         raise ParityError("--compare-live takes one --symbol")
+    source = candle_data(args)
+    symbols = _symbols(args, source)
     with progress_bar(f"backtest ({len(symbols)} symbols)") as progress:
         results = run_backtests(
-            dsn, params, symbols, args.start, args.end, args.jobs,
+            source, params, symbols, args.start, args.end, args.jobs,
             scheduler=args.scheduler, progress=progress,
         )  # fmt: skip
     if args.symbol:
-        return _one(results[0], dsn, params, args)
+        return _one(results[0], source, params, args)
     documents = [r.to_dict() for r in results]
     summary = summary_rows(documents)
     if args.out:
-        write_backtests(args.out, results, lambda r: _candles_of(dsn, params, r), summary)
+        write_backtests(args.out, results, lambda r: _candles_of(source, params, r), summary)
     if args.json:
         document = {"symbols": symbols, "results": documents, "summary": summary}
         json.dump(document, sys.stdout, allow_nan=False)
@@ -123,12 +146,12 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _symbols(args: argparse.Namespace, dsn: str) -> list[str]:
+def _symbols(args: argparse.Namespace, source: CandleData) -> list[str]:
     if args.symbol:
         return [args.symbol]
     if args.symbols:
         return list(dict.fromkeys(args.symbols))
-    conn = connect(dsn)
+    conn = connect(source)
     try:
         names = [row.symbol for row in list_symbols(conn)]
     finally:
@@ -138,18 +161,18 @@ def _symbols(args: argparse.Namespace, dsn: str) -> list[str]:
     return names
 
 
-def _candles_of(dsn: str, params, result) -> pd.DataFrame:
+def _candles_of(source: CandleData, params, result) -> pd.DataFrame:
     """The candles a result's report draws (read again, on this machine)."""
     warmup = pd.Timedelta(minutes=params.lookback_period)
-    return load_candles(dsn, result.symbol, result.start - warmup, result.end)
+    return load_candles(source, result.symbol, result.start - warmup, result.end)
 
 
-def _one(result, dsn: str, params, args: argparse.Namespace) -> int:
+def _one(result, source: CandleData, params, args: argparse.Namespace) -> int:
     document = result.to_dict()
     if args.compare_live:
-        document["compare_live"] = _compare_live(dsn, params, args)
+        document["compare_live"] = _compare_live(source, params, args)
     if args.out:
-        write_backtest(args.out, result, _candles_of(dsn, params, result))
+        write_backtest(args.out, result, _candles_of(source, params, result))
     if args.json:
         json.dump(document, sys.stdout, allow_nan=False)
         sys.stdout.write("\n")

@@ -19,6 +19,7 @@ import psycopg2
 from parity.cli.errors import EXIT_GATE_FAILED, EXIT_OK
 from parity.cli.options import add_dsn_option
 from parity.cli.output import print_summary, world_lines
+from parity.cli.progress import progress_bar
 from parity.db.connect import connect, database_error, redact_dsn, resolve_dsn
 from parity.harness import run_parity
 from parity.harness.config import load_config
@@ -60,6 +61,14 @@ def run(args: argparse.Namespace) -> int:
     for line in world_lines(outcome):
         print(line, file=sys.stderr)
     config = load_config(DEMO_CONFIG)
-    result = run_parity(dsn, config, [DEMO_SYMBOL], out=args.out, config_path=str(DEMO_CONFIG))
+    with progress_bar("parity") as progress:
+        result = run_parity(
+            dsn,
+            config,
+            [DEMO_SYMBOL],
+            out=args.out,
+            config_path=str(DEMO_CONFIG),
+            progress=progress,
+        )
     print_summary(result.report, time.perf_counter() - began, args.out)
     return EXIT_OK if result.passed else EXIT_GATE_FAILED

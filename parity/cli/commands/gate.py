@@ -9,6 +9,7 @@ from pathlib import Path
 
 from parity.cli.errors import EXIT_GATE_FAILED, EXIT_OK, ParityError
 from parity.harness.config import load_config
+from parity.harness.diff import render_diff, report_diff
 from parity.harness.gate import evaluate, ratchet
 
 __all__ = ["register"]
@@ -33,7 +34,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _read(path: Path, what: str) -> dict:
+def read_report(path: Path, what: str) -> dict:
+    """The parity.json document in ``path``; `ParityError` naming it when unreadable."""
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -47,15 +49,22 @@ def _read(path: Path, what: str) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    current = _read(args.report, "report")
+    current = read_report(args.report, "report")
     verdicts = evaluate(current["symbols"], config.checks)
+    baseline = None
     if args.baseline is not None:
-        verdicts += ratchet(current["symbols"], _read(args.baseline, "baseline")["symbols"], config)
+        baseline = read_report(args.baseline, "baseline")
+        verdicts += ratchet(current["symbols"], baseline["symbols"], config)
     for v in verdicts:
         mark = "pass" if v["passed"] else "FAIL"
         print(
             f"{mark}  {v['name']}: {v['value']} ({'>=' if v['op'] == 'min' else '<='} {v['threshold']})"
         )
     failed = sum(not v["passed"] for v in verdicts)
+    if baseline is not None and any(
+        not v["passed"] for v in verdicts if v.get("kind") == "ratchet"
+    ):
+        print(f"what moved since the baseline {args.baseline}:")
+        print(render_diff(report_diff(baseline, current)), end="")
     print(f"gate: {'PASS' if not failed else f'FAIL ({failed} of {len(verdicts)})'}")
     return EXIT_OK if not failed else EXIT_GATE_FAILED

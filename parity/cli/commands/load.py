@@ -15,6 +15,7 @@ import psycopg2
 
 from calculators import InvalidInputError
 from parity.cli.options import add_dsn_option
+from parity.cli.progress import progress_bar
 from parity.db.connect import connect, database_error, resolve_dsn
 from parity.db.schema import apply_schema, ensure_symbol
 from parity.db.store import write_candles, write_trades
@@ -61,13 +62,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _load(args: argparse.Namespace, kind: str) -> int:
+    with progress_bar(f"load {kind}") as progress:
+        return _load_steps(args, kind, progress)
+
+
+def _load_steps(args: argparse.Namespace, kind: str, progress) -> int:
+    """Read (a third), validate (a third), write (the rest): ``progress`` between."""
     began = time.perf_counter()
     mapping = parse_column_map(args.map)
     raw = read_table(args.file, mapping)
+    progress(1 / 3)
     try:
         frame = candles_frame(raw) if kind == "candles" else trades_frame(raw)
     except InvalidInputError as exc:
         raise InvalidInputError(f"{args.file}: {exc}") from None
+    progress(2 / 3)
     if frame.empty:
         raise InvalidInputError(f"{args.file}: no rows")
     if kind == "candles":
@@ -84,6 +93,7 @@ def _load(args: argparse.Namespace, kind: str) -> int:
         writer = write_candles if kind == "candles" else write_trades
         inserted = writer(conn, symbol_id, frame)
         conn.commit()
+        progress(1.0)
     except psycopg2.Error as exc:
         raise database_error(exc, dsn, f"loading {args.file}") from None
     finally:

@@ -11,7 +11,7 @@ import sys
 
 from parity.backtesting.report import sweep_markdown, write_sweep
 from parity.backtesting.sweep import combinations, parse_grid, run_sweep
-from parity.cli.commands.backtest import add_period_options
+from parity.cli.commands.backtest import add_candles_option, add_period_options, candle_data
 from parity.cli.errors import EXIT_OK, ParityError
 from parity.cli.options import (
     add_dsn_option,
@@ -20,7 +20,6 @@ from parity.cli.options import (
     params_from_args,
 )
 from parity.cli.progress import progress_bar
-from parity.db.connect import resolve_dsn
 
 __all__ = ["register"]
 
@@ -49,6 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="output directory (default: sweep-report/)",
     )
+    add_candles_option(parser)
     add_dsn_option(parser)
     add_params_options(parser)
     parser.set_defaults(func=run)
@@ -61,11 +61,11 @@ def run(args: argparse.Namespace) -> int:
         raise ParityError("--start must be before --end")
     base = params_from_args(args)
     grid = parse_grid(args.grid, base)
-    dsn = resolve_dsn(args.dsn)
+    source = candle_data(args)
     combos = len(combinations(grid, base))
     with progress_bar(f"sweep ({combos} combinations)") as progress:
         table = run_sweep(
-            dsn, grid, base, args.symbol, args.start, args.end, jobs=args.jobs,
+            source, grid, base, args.symbol, args.start, args.end, jobs=args.jobs,
             scheduler=args.scheduler, progress=progress,
         )  # fmt: skip
     write_sweep(args.out, table, grid)
