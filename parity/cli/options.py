@@ -10,8 +10,9 @@ from typing import Any
 
 from calculators.params import Params
 from parity.cli.errors import ParityError
+from parity.io.outdir import check_out_dir
 
-__all__ = ["add_dsn_option", "add_params_options", "params_from_args"]
+__all__ = ["add_dsn_option", "add_params_options", "out_dir", "params_from_args"]
 
 
 def add_dsn_option(parser: argparse.ArgumentParser) -> None:
@@ -25,6 +26,18 @@ def add_dsn_option(parser: argparse.ArgumentParser) -> None:
             "else the embedded server (see 'parity db start')."
         ),
     )
+
+
+def out_dir(text: str) -> str:
+    """The argparse ``type`` of every ``--out DIR`` that names a folder the command
+    (re)writes: `parity.io.outdir.check_out_dir` at parse time, so a refused
+    folder is one line, exit 2, before any work.  Returns ``text`` unchanged
+    (`parity.io.atomic.atomic_directory` checks again when it writes)."""
+    try:
+        check_out_dir(text)
+    except ParityError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def add_params_options(parser: argparse.ArgumentParser) -> None:

@@ -375,10 +375,16 @@ def _copy_out(
         sql.SQL(", ").join(map(names.column, order)),
     )
     buffer = io.BytesIO()
-    with conn.cursor() as cur:
-        # Shortest exact float text (PostgreSQL >= 12 for any value > 0).
-        cur.execute("SET extra_float_digits = 3")
-        cur.copy_expert(query.as_string(cur), buffer)
+    try:
+        with conn.cursor() as cur:
+            # Shortest exact float text (PostgreSQL >= 12 for any value > 0).
+            cur.execute("SET extra_float_digits = 3")
+            cur.copy_expert(query.as_string(cur), buffer)
+    except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ParityError(
+            f"lost the connection to PostgreSQL while reading table {names.label()}: {reason}"
+        ) from None
     buffer.seek(0)
     names = list(columns)
     if buffer.getbuffer().nbytes == 0:

@@ -19,7 +19,7 @@ from calculators import compute
 from parity.backtesting.report import write_backtest
 from parity.backtesting.source import postgres_candle_source
 from parity.cli.errors import EXIT_OK, ParityError
-from parity.cli.options import add_dsn_option, add_params_options, params_from_args
+from parity.cli.options import add_dsn_option, add_params_options, out_dir, params_from_args
 from parity.cli.progress import progress_bar
 from parity.common.trades import trade_parity
 from parity.db.connect import connect, resolve_dsn
@@ -40,6 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--out",
         default=None,
+        type=out_dir,
         metavar="DIR",
         help="write result.json, trades.csv, equity.csv, report.html",
     )

@@ -13,7 +13,7 @@ import time
 import pandas as pd
 
 from parity.cli.errors import EXIT_GATE_FAILED, EXIT_OK, ParityError
-from parity.cli.options import add_dsn_option
+from parity.cli.options import add_dsn_option, out_dir
 from parity.cli.output import print_summary
 from parity.db.connect import connect, resolve_dsn
 from parity.harness import run_parity
@@ -49,6 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--out",
         default="parity-report",
+        type=out_dir,
         metavar="DIR",
         help="report directory (default: parity-report/)",
     )

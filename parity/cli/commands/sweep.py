@@ -15,7 +15,7 @@ from parity.backtesting.source import postgres_candle_source
 from parity.backtesting.sweep import combinations, parse_grid, run_sweep
 from parity.cli.commands.backtest import add_period_options
 from parity.cli.errors import EXIT_OK, ParityError
-from parity.cli.options import add_dsn_option, add_params_options, params_from_args
+from parity.cli.options import add_dsn_option, add_params_options, out_dir, params_from_args
 from parity.db.connect import resolve_dsn
 
 __all__ = ["register"]
@@ -37,6 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--out",
         default="sweep-report",
+        type=out_dir,
         metavar="DIR",
         help="output directory (default: sweep-report/)",
     )
