@@ -32,7 +32,7 @@ from calculators.errors import InvalidInputError
 from calculators.market_state import STATES, classify_state
 from calculators.order_flow import ESTIMATOR_CODES, cdf_table, window_flow
 from calculators.params import Params
-from calculators.series import MINUTE_NS, bar_arrays, check_row_size
+from calculators.series import MINUTE_NS, bar_arrays, check_bars, check_row_size
 from calculators.validate import BUY_VOLUME, CANDLE_COLUMNS, validate_candles
 from calculators.volume_profile import (
     MAX_ROWS,
@@ -122,6 +122,7 @@ class BacktestVolumeProfileCalculator:
         w = _Window(candles, p.lookback_period)
         b = w.bars
         check_row_size(p, b["low"])
+        check_bars(b, p)
         poc, vah, val, total, _ = window_profile_candles(
             b["high"], b["low"], b["close"], b["volume"], w.start, w.end, p.row_size or 0.0,
             SPREAD_CODES[p.volume_spread], p.value_area_pct, VALUE_AREA_CODES[p.value_area_rule],

@@ -127,7 +127,9 @@ def compare_symbol(
         "metrics": metrics,
     }
     if len(bars) and not live_compared.empty:
-        summary["trades"] = trade_parity(data.candles, calc, data.live, config.params, bars[0], data.end)
+        summary["trades"] = trade_parity(
+            data.candles, calc, data.live, config.params, bars[0], data.end
+        )
     divergences = _annotate(result, data, config, config_path)
     series = pd.DataFrame({"close": data.candles["close"].reindex(bars)}, index=bars)
     for column in ("poc", "vah", "val", "state", "cumulative_delta", "buy_pressure", "confidence"):

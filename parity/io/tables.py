@@ -18,7 +18,9 @@ bad row (rows count data rows from 0).  A missing or unreadable file raises
 
 from __future__ import annotations
 
+import lzma
 import re
+import zlib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -27,6 +29,7 @@ import pandas as pd
 import pyarrow
 
 from calculators import InvalidInputError, validate_candles, validate_trades
+from calculators.timeutil import MINUTE_NS
 from parity.errors import ParityError
 
 __all__ = [
@@ -82,7 +85,17 @@ def read_table(path: str | Path, columns: dict[str, str] | None = None) -> pd.Da
         raise
     except pd.errors.EmptyDataError:
         raise ParityError(f"{path}: the file is empty") from None
-    except (OSError, ValueError, EOFError, pd.errors.ParserError, pyarrow.ArrowException) as exc:
+    except ImportError as exc:
+        raise ParityError(f"cannot read {path}: needs the Python package {exc.name!r}") from None
+    except (
+        OSError,
+        ValueError,
+        EOFError,
+        zlib.error,
+        lzma.LZMAError,
+        pd.errors.ParserError,
+        pyarrow.ArrowException,
+    ) as exc:
         reason = " ".join(str(exc).split()) or type(exc).__name__
         raise ParityError(f"cannot read {path}: {reason}") from None
     frame.columns = [str(c).strip() for c in frame.columns]
@@ -118,7 +131,8 @@ def candles_frame(df: pd.DataFrame) -> pd.DataFrame:
 
     ``df`` has a ``ts`` column (or is already indexed by time).  Returns what
     `calculators.validate_candles` returns; raises `InvalidInputError` naming
-    the first bad row (naive times, duplicates, unsorted, NaN, high < low, ...).
+    the first bad row (naive times, duplicates, unsorted, NaN, high < low, a
+    time not on a whole minute, ...).
     """
     if "ts" in df.columns:
         frame = df.drop(columns="ts")
@@ -128,6 +142,13 @@ def candles_frame(df: pd.DataFrame) -> pd.DataFrame:
     else:
         raise InvalidInputError("candles lack column ts (the bar open time)")
     out = validate_candles(frame)
+    off = np.flatnonzero(out.index.asi8 % MINUTE_NS != 0)
+    if off.size:
+        i = int(off[0])
+        raise InvalidInputError(
+            f"candle row {i} ({out.index[i]}): not on a whole minute "
+            "(a 1-minute bar opens at :00 seconds)"
+        )
     out.index.name = "ts"
     return out
 

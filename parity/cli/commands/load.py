@@ -64,6 +64,8 @@ def _load(args: argparse.Namespace, kind: str) -> int:
     began = time.perf_counter()
     mapping = parse_column_map(args.map)
     raw = read_table(args.file, mapping)
+    if raw.empty:
+        raise InvalidInputError(f"{args.file}: no rows (the file has only a header)")
     try:
         frame = candles_frame(raw) if kind == "candles" else trades_frame(raw)
     except InvalidInputError as exc:
