@@ -51,6 +51,7 @@ def check_magnitudes(
     volume: np.ndarray,
     row_size: float | None,
     lookback_minutes: int,
+    what: str = "candle",
 ) -> None:
     """Refuse candles whose numbers would overflow an integer in the kernels.
 
@@ -62,16 +63,19 @@ def check_magnitudes(
     1678 (int64 nanoseconds), whose row size is subnormal (a price below about
     1e-304), whose window's highest high lies more than `MAX_GRID_ROW` rows
     above zero, or where the running total of volume overflows to infinity.
+    ``what`` names a row in the message ("candle", or "trade" for a tape's
+    prices and amounts).
     """
     n = len(times_ns)
     if n == 0:
         return
+    high_name, low_name = ("high", "close") if what == "candle" else ("price", "price")
     index = pd.DatetimeIndex(np.asarray(times_ns, dtype=np.int64), tz="UTC")
     span = int(lookback_minutes) * MINUTE_NS
     _first_bad(
         np.asarray(times_ns, dtype=np.int64) < _EARLIEST_NS + span,
         index,
-        "candle",
+        what,
         lambda i: f"too early: its {lookback_minutes}-minute window would start before 1678",
     )
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
@@ -82,17 +86,17 @@ def check_magnitudes(
         _first_bad(
             ~(sizes >= _MIN_ROW_SIZE),
             index,
-            "candle",
-            lambda i: f"close {float(close[i])!r} is too small for the price grid",
+            what,
+            lambda i: f"{low_name} {float(close[i])!r} is too small for the price grid",
         )
         highest = pd.Series(high, index=index).rolling(f"{int(lookback_minutes)}min").max()
         rows = highest.to_numpy() / sizes
         _first_bad(
             ~(rows <= MAX_GRID_ROW),
             index,
-            "candle",
+            what,
             lambda i: (
-                f"high {float(highest.iloc[i])!r} is too large for a profile row of "
+                f"{high_name} {float(highest.iloc[i])!r} is too large for a profile row of "
                 f"{float(sizes[i])!r} (over {MAX_GRID_ROW:.2e} rows); check the prices "
                 "or use a larger 'row_size'"
             ),
@@ -101,7 +105,7 @@ def check_magnitudes(
     _first_bad(
         ~np.isfinite(total),
         index,
-        "candle",
+        what,
         lambda i: f"volume {float(volume[i])!r}: the total volume overflows",
     )
 

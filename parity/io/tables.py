@@ -30,6 +30,7 @@ import pyarrow
 
 from calculators import InvalidInputError, validate_candles, validate_trades
 from calculators.timeutil import MINUTE_NS
+from calculators.validate import check_magnitudes
 from parity.errors import ParityError
 
 __all__ = [
@@ -132,7 +133,8 @@ def candles_frame(df: pd.DataFrame) -> pd.DataFrame:
     ``df`` has a ``ts`` column (or is already indexed by time).  Returns what
     `calculators.validate_candles` returns; raises `InvalidInputError` naming
     the first bad row (naive times, duplicates, unsorted, NaN, high < low, a
-    time not on a whole minute, ...).
+    time not on a whole minute, a price too large or too small for the price
+    grid: `calculators.validate.check_magnitudes`, ...).
     """
     if "ts" in df.columns:
         frame = df.drop(columns="ts")
@@ -142,6 +144,10 @@ def candles_frame(df: pd.DataFrame) -> pd.DataFrame:
     else:
         raise InvalidInputError("candles lack column ts (the bar open time)")
     out = validate_candles(frame)
+    check_magnitudes(
+        out.index.asi8, out["high"].to_numpy(), out["close"].to_numpy(),
+        out["volume"].to_numpy(), None, 1,
+    )  # fmt: skip
     off = np.flatnonzero(out.index.asi8 % MINUTE_NS != 0)
     if off.size:
         i = int(off[0])
@@ -175,6 +181,11 @@ def trades_frame(df: pd.DataFrame) -> pd.DataFrame:
     ):
         frame["ts"] = _times(frame["ts"], "trade")  # naive times stay naive: refused below
     tape = validate_trades(frame)
+    price = tape["price"].to_numpy()
+    check_magnitudes(
+        pd.DatetimeIndex(tape["ts"]).asi8, price, price, tape["amount"].to_numpy(), None, 1,
+        what="trade",
+    )  # fmt: skip
     if "trade_id" in tape.columns:
         tape["trade_id"] = _trade_ids(tape)
     else:
