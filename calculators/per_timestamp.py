@@ -63,7 +63,10 @@ def candles_to_frame(candles: Candles) -> pd.DataFrame:
     """Candle dicts as a checked DataFrame on a UTC index (see
     `calculators.validate_candles`).  Timestamps come from ``ts`` or
     ``timestamp``: timezone-aware datetimes, ISO strings with an offset, or
-    integer milliseconds since the epoch."""
+    integer milliseconds since the epoch.  A DataFrame (as `calculators.compute`
+    takes) is checked as it is."""
+    if isinstance(candles, pd.DataFrame):
+        return validate_candles(candles)
     if not candles:
         raise InvalidInputError("no candles given")
     key = "ts" if "ts" in candles[0] else "timestamp"

@@ -131,7 +131,7 @@ def check_bars(bars: dict[str, np.ndarray], params: Params) -> None:
     numbers that would overflow an integer in the kernels (before they run)."""
     check_magnitudes(
         bars["times"], bars["high"], bars["close"], bars["volume"],
-        params.row_size, params.lookback_period,
+        params.row_size, params.lookback_period, low=bars["low"],
     )  # fmt: skip
 
 

@@ -52,6 +52,7 @@ def check_magnitudes(
     row_size: float | None,
     lookback_minutes: int,
     what: str = "candle",
+    low: np.ndarray | None = None,
 ) -> None:
     """Refuse candles whose numbers would overflow an integer in the kernels.
 
@@ -64,7 +65,9 @@ def check_magnitudes(
     1e-304), whose window's highest high lies more than `MAX_GRID_ROW` rows
     above zero, or where the running total of volume overflows to infinity.
     ``what`` names a row in the message ("candle", or "trade" for a tape's
-    prices and amounts).
+    prices and amounts).  With ``low`` (the candles' lows) it also refuses a
+    window whose lowest low is below its row size: row 0 would hold prices, a
+    POC of price 0 (the calculators need it; the loaders do not pass it).
     """
     n = len(times_ns)
     if n == 0:
@@ -101,6 +104,18 @@ def check_magnitudes(
                 "or use a larger 'row_size'"
             ),
         )
+        if low is not None:
+            lowest = pd.Series(low, index=index).rolling(f"{int(lookback_minutes)}min").min()
+            _first_bad(
+                ~(lowest.to_numpy() >= sizes),
+                index,
+                what,
+                lambda i: (
+                    f"low {float(lowest.iloc[i])!r} in its window is below the profile row "
+                    f"of {float(sizes[i])!r} (prices over 4 decades apart); check the prices "
+                    "or set a smaller 'row_size'"
+                ),
+            )
         total = np.cumsum(volume)
     _first_bad(
         ~np.isfinite(total),
