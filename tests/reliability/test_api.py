@@ -127,7 +127,7 @@ def test_an_unexpected_exception_is_a_bug_exit_3(debug, sandbox, capsys, monkeyp
         argv = [*argv, "--debug"]
     elif debug == "env":
         monkeypatch.setenv("PARITY_DEBUG", "1")
-    code, out, err = cli(argv, capsys)
+    code, _, err = cli(argv, capsys)
     assert code == 3
     if debug == "none":
         assert_one_line(err, "bug", "ZeroDivisionError", "--debug")
