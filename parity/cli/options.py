@@ -10,9 +10,9 @@ from typing import Any
 
 from calculators.params import Params
 from parity.cli.errors import ParityError
-from parity.io.outdir import check_out_dir
+from parity.io.outdir import check_files_dir, check_out_dir
 
-__all__ = ["add_dsn_option", "add_params_options", "out_dir", "params_from_args"]
+__all__ = ["add_dsn_option", "add_params_options", "files_dir", "out_dir", "params_from_args"]
 
 
 def add_dsn_option(parser: argparse.ArgumentParser) -> None:
@@ -38,6 +38,16 @@ def out_dir(text: str) -> str:
     except ParityError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return text
+
+
+def files_dir(text: str) -> Path:
+    """The argparse ``type`` of an ``--out DIR`` that a command writes named files
+    into without replacing the folder (``parity simulate``):
+    `parity.io.outdir.check_files_dir`."""
+    try:
+        return check_files_dir(text)
+    except ParityError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_params_options(parser: argparse.ArgumentParser) -> None:

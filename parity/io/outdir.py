@@ -33,7 +33,15 @@ from pathlib import Path
 
 from parity.errors import ParityError
 
-__all__ = ["LEGACY_FILES", "MARKER", "check_out_dir", "is_marked", "out_dir_lock", "write_marker"]
+__all__ = [
+    "LEGACY_FILES",
+    "MARKER",
+    "check_files_dir",
+    "check_out_dir",
+    "is_marked",
+    "out_dir_lock",
+    "write_marker",
+]
 
 #: The file the tool writes into every output folder; only marked (or empty)
 #: folders may be replaced.
@@ -85,6 +93,20 @@ def check_out_dir(out: str | os.PathLike | None) -> Path:
                 f"output folder {text!r} is not empty and was not written by parity "
                 f"(no {MARKER} file); refusing to replace it, give a new folder"
             )
+    return target
+
+
+def check_files_dir(out: str | os.PathLike | None) -> Path:
+    """The path of a folder a command writes named files into (``parity simulate
+    --out``), never replacing the folder itself.  Raises `ParityError` for an
+    empty path (which would mean the current directory) or an existing path
+    that is not a folder.  Touches nothing."""
+    text = "" if out is None else os.fspath(out)
+    if not str(text).strip():
+        raise ParityError("output folder is empty (''); give the folder to write into")
+    target = Path(text).expanduser()
+    if target.exists() and not target.is_dir():
+        raise ParityError(f"output folder {text!r} exists and is not a folder")
     return target
 
 

@@ -70,6 +70,17 @@ def test_refused_out(command, target, sandbox, capsys, monkeypatch):
     assert out == ""
 
 
+@pytest.mark.parametrize(
+    ("value", "word"), [("", "empty"), (" ", "empty"), ("beside.txt", "not a folder")]
+)
+def test_simulate_refuses_an_empty_or_file_out(value, word, sandbox, capsys):
+    """``simulate --out`` writes files into a folder: '' (the current directory
+    by accident) and a regular file are refused."""
+    before = tree(sandbox)
+    code, _, err = cli(["simulate", "--symbol", "SIM", "--days", "1", "--out", value], capsys)
+    assert_refused(code, err, word, "--out", sandbox=sandbox, before_tree=before)
+
+
 def test_the_library_refuses_too(sandbox):
     """`atomic_directory` itself checks: a library caller cannot bypass the rules."""
     before = tree(sandbox)
