@@ -87,12 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in argv or os.environ.get("PARITY_DEBUG", "") not in ("", "0")
     argv = [a for a in argv if a != "--debug"]
     try:
-        args = build_parser().parse_args(argv)
+        return _dispatch(argv)
     except SystemExit as exc:  # --help, --version, or a usage error already printed
         return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
-    _show_library_notes()
-    try:
-        return int(args.func(args) or 0)
     except (ParityError, InvalidInputError) as exc:
         _fail(str(exc))
         return getattr(exc, "exit_code", EXIT_BAD_INPUT)
@@ -113,6 +110,13 @@ def main(argv: list[str] | None = None) -> int:
         where = "" if debug else "; rerun with --debug for the traceback"
         _fail(f"internal error (a bug, please report it): {type(exc).__name__}: {detail}{where}")
         return EXIT_BUG
+
+
+def _dispatch(argv: list[str]) -> int:
+    """Parse ``argv`` and run the command; exceptions are `main`'s to map."""
+    args = build_parser().parse_args(argv)
+    _show_library_notes()
+    return int(args.func(args) or 0)
 
 
 #: numpy scalar reprs (``np.float64(nan)``) shown as their plain value.

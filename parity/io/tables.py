@@ -18,15 +18,12 @@ bad row (rows count data rows from 0).  A missing or unreadable file raises
 
 from __future__ import annotations
 
-import lzma
 import re
-import zlib
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow
 
 from calculators import InvalidInputError, validate_candles, validate_trades
 from calculators.timeutil import MINUTE_NS
@@ -88,15 +85,9 @@ def read_table(path: str | Path, columns: dict[str, str] | None = None) -> pd.Da
         raise ParityError(f"{path}: the file is empty") from None
     except ImportError as exc:
         raise ParityError(f"cannot read {path}: needs the Python package {exc.name!r}") from None
-    except (
-        OSError,
-        ValueError,
-        EOFError,
-        zlib.error,
-        lzma.LZMAError,
-        pd.errors.ParserError,
-        pyarrow.ArrowException,
-    ) as exc:
+    except Exception as exc:
+        # Any failure to parse the user's file is about the file: zlib.error,
+        # lzma.LZMAError, a zstd or Arrow error, a parser error, ...
         reason = " ".join(str(exc).split()) or type(exc).__name__
         raise ParityError(f"cannot read {path}: {reason}") from None
     frame.columns = [str(c).strip() for c in frame.columns]
