@@ -81,6 +81,33 @@ def test_state_null_on_every_row_is_reported_not_a_crash(world, sandbox, capsys)
     assert checksums(dsn) == before
 
 
+@pytest.fixture(scope="module")
+def extreme_world(world: str) -> str:
+    """A copy of the world where another writer stored a candle high of 1e19
+    (the loader refuses it; the schema does not)."""
+    dsn = copy_of(world)
+    execute(dsn, "UPDATE candles SET high = 1e19 WHERE ts = '2025-01-02T03:00Z'")
+    return dsn
+
+
+PERIOD = ["--symbol", "DEMO-USD", "--start", "2025-01-02T02:00Z", "--end", "2025-01-02T05:00Z"]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["backtest", *PERIOD], ["sweep", *PERIOD, "--grid", "lookback_period=30,60"],
+     ["run", "--symbol", "DEMO-USD"]],
+    ids=["backtest", "sweep", "run"],
+)  # fmt: skip
+def test_an_extreme_stored_candle_is_refused_not_a_crash(argv, extreme_world, sandbox, capsys):
+    """1e19 once crashed the kernels (LLVM abort, segmentation fault): now the
+    bar is named before any kernel runs."""
+    before_tree, before_sums = tree(sandbox), checksums(extreme_world)
+    code, _, err = cli([*argv, "--dsn", extreme_world, "--out", "out"], capsys)
+    assert_refused(code, err, "1e+19", "too large", sandbox=sandbox, before_tree=before_tree,
+                   dsn=extreme_world, before_sums=before_sums)  # fmt: skip
+
+
 #: name -> (config text, words); each run against the world must refuse.
 SCHEMA_FAULTS = {
     "missing-table": ('[schema.market_state]\ntable = "no_such_table"\n', "no_such_table"),
