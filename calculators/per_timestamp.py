@@ -127,7 +127,7 @@ class BacktestVolumeProfileCalculator:
         check_row_size(p, b["low"])
         check_bars(b, p)
         poc, vah, val, total, _ = window_profile_candles(
-            b["high"], b["low"], b["close"], b["volume"], w.start, w.end, p.row_size or 0.0,
+            b["open"], b["high"], b["low"], b["close"], b["volume"], w.start, w.end, p.row_size or 0.0,
             SPREAD_CODES[p.volume_spread], p.value_area_pct, VALUE_AREA_CODES[p.value_area_rule],
             new_buffers(256),
         )  # fmt: skip
@@ -160,7 +160,7 @@ class BacktestOrderFlowCalculator:
         buy, sell, delta, cvd, buy_p, sell_p, momentum = window_flow(
             b["open"], b["high"], b["low"], b["close"], b["volume"], b["buy_volume"], w.start, w.end,
             w.first_after(buckets), ESTIMATOR_CODES[p.flow_estimator],
-            cdf_table(p.flow_estimator, p.bvc_df), np.empty(w.end - w.start + 1),
+            cdf_table(p.flow_estimator, p.bvc_df), np.empty(w.end - w.start + 1), p.flow_gain,
         )  # fmt: skip
         return {
             "cumulative_delta": cvd,

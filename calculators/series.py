@@ -111,6 +111,7 @@ def run_series(bars: dict[str, np.ndarray], params: Params, exact: dict | None) 
         VALUE_AREA_CODES[params.value_area_rule],
         ESTIMATOR_CODES[params.flow_estimator],
         cdf_table(params.flow_estimator, params.bvc_df),
+        params.flow_gain,
         params.poc_distance_threshold,
         params.momentum_threshold,
         params.cvd_pressure_threshold,
@@ -172,7 +173,7 @@ _CHUNK = 2048
 def _series_kernel(
     open_, high, low, close, volume, true_buy, window_start, momentum_start,
     exact, point_start, point_price, point_volume,
-    row_size, spread, value_area_pct, step, estimator, table,
+    row_size, spread, value_area_pct, step, estimator, table, flow_gain,
     poc_threshold, momentum_threshold, cvd_threshold, atr_period,
 ):  # fmt: skip
     """One row per bar: the columns of `OUTPUT_COLUMNS` (state as its code).  Bars are
@@ -186,7 +187,7 @@ def _series_kernel(
         first, last = chunk * _CHUNK, min(n, (chunk + 1) * _CHUNK) - 1
         # Rows of the chunk's bars on the current window's grid, computed once
         # per bar, and again for the window only when the row size changes.
-        rows = np.empty((3, last - window_start[first] + 1), np.int64)
+        rows = np.empty((4, last - window_start[first] + 1), np.int64)
         cached_rs = -1.0
         for t in range(first, last + 1):
             s = window_start[t]
@@ -200,7 +201,7 @@ def _series_kernel(
                 fresh = s if rs != cached_rs else t
                 cached_rs = rs
                 base = window_start[first]
-                bar_rows(high, low, close, fresh, t, rs, spread, rows[:, fresh - base :])
+                bar_rows(open_, high, low, close, fresh, t, rs, spread, rows[:, fresh - base :])
                 poc, vah, val, total, buffers = profile_of_rows(
                     rows, s - base, volume, s, t, rs, spread, value_area_pct, step, buffers
                 )
@@ -208,7 +209,7 @@ def _series_kernel(
                 scratch = np.empty(2 * (t - s + 1))
             flow = window_flow(
                 open_, high, low, close, volume, true_buy, s, t, momentum_start[t],
-                estimator, table, scratch,
+                estimator, table, scratch, flow_gain,
             )  # fmt: skip
             buy, sell, delta, cvd, buy_p, sell_p, cvd_momentum = flow
             momentum = 100.0 * (close[t] - open_[s]) / open_[s]

@@ -10,7 +10,6 @@ lookback - 1 min``), so its window is full; earlier bars are counted apart
 from __future__ import annotations
 
 import hashlib
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,11 +19,12 @@ from calculators import OUTPUT_COLUMNS, compute
 from calculators.timeutil import MINUTE_NS
 from parity.common.trades import trade_parity
 from parity.db.connect import connect
+from parity.execution import Progress, Task, executor, run_tasks
 from parity.harness.compare import Comparison, compare
 from parity.harness.config import HarnessConfig
 from parity.harness.source import SymbolData, load_symbol
 
-__all__ = ["SymbolResult", "compare_symbol", "run_symbols", "self_check"]
+__all__ = ["SymbolResult", "compare_stored", "compare_symbol", "run_symbols", "self_check"]
 
 _MINUTE = pd.Timedelta(minutes=1)
 
@@ -48,16 +48,29 @@ def run_symbols(
     end: pd.Timestamp | None = None,
     jobs: int = 1,
     config_path: str | None = None,
+    *,
+    scheduler: str | None = None,
+    progress: Progress | None = None,
 ) -> list[SymbolResult]:
-    """Compare every symbol (in parallel processes when ``jobs > 1``)."""
-    tasks = [(dsn, config, s, start, end, config_path) for s in symbols]
-    if jobs <= 1 or len(symbols) <= 1:
-        return [_run_one(*task) for task in tasks]
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(_run_one, *zip(*tasks, strict=True)))
+    """Compare every symbol, one task per symbol (`parity.execution`: here,
+    in ``jobs`` processes, or on the Dask cluster at ``scheduler``)."""
+    tasks = [
+        Task(compare_stored, (config, s, start, end, config_path), s, dsn=dsn) for s in symbols
+    ]
+    with executor(jobs, scheduler) as ex:
+        return run_tasks(tasks, ex, progress)
 
 
-def _run_one(dsn, config, symbol, start, end, config_path) -> SymbolResult:
+def compare_stored(
+    dsn: str,
+    config: HarnessConfig,
+    symbol: str,
+    start: pd.Timestamp | None,
+    end: pd.Timestamp | None,
+    config_path: str | None,
+) -> SymbolResult:
+    """One symbol's task: read its candles and live rows from ``dsn`` (read
+    only) and compare them."""
     conn = connect(dsn)
     try:
         data = load_symbol(conn, config, symbol, start, end)

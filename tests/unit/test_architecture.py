@@ -37,7 +37,7 @@ ALLOWED = {
     "parity": set(PROJECT),
 }
 #: Sub-packages of ``parity`` -> module prefixes they must not import.
-LIBRARY = ("db", "io", "common", "harness", "backtesting")
+LIBRARY = ("db", "io", "common", "harness", "backtesting", "execution")
 FORBIDDEN = {
     **{sub: {"parity.cli", "parity_fixtures", "parity.worlds"} for sub in LIBRARY},
     "common": {
@@ -49,6 +49,7 @@ FORBIDDEN = {
     },
     "harness": {"parity.cli", "parity_fixtures", "parity.worlds", "parity.backtesting"},
     "backtesting": {"parity.cli", "parity_fixtures", "parity.worlds", "parity.harness"},
+    "execution": {"parity.cli", "parity_fixtures", "parity.worlds", "parity.harness", "parity.backtesting"},
 }
 
 
