@@ -49,7 +49,13 @@ FORBIDDEN = {
     },
     "harness": {"parity.cli", "parity_fixtures", "parity.worlds", "parity.backtesting"},
     "backtesting": {"parity.cli", "parity_fixtures", "parity.worlds", "parity.harness"},
-    "execution": {"parity.cli", "parity_fixtures", "parity.worlds", "parity.harness", "parity.backtesting"},
+    "execution": {
+        "parity.cli",
+        "parity_fixtures",
+        "parity.worlds",
+        "parity.harness",
+        "parity.backtesting",
+    },
 }
 
 
