@@ -131,6 +131,7 @@ GATE_CASES = {
     "baseline-wrong-shape": (json.dumps(GOOD_REPORT), GATE, json.dumps({"symbols": {"X": []}}),
                              "baseline"),
     "nothing-to-gate": (json.dumps(GOOD_REPORT), "", None, "nothing to gate"),
+    "no-symbols-to-gate": (json.dumps({"symbols": {}}), GATE, None, "nothing to gate"),
     "not-json": ("{symbols", GATE, None, "not a readable parity.json"),
     "no-symbols-section": (json.dumps({"verdict": "pass"}), GATE, None, "symbols"),
     "json-is-a-list": (json.dumps([1, 2]), GATE, None, "symbols"),

@@ -59,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
         baseline = _read(args.baseline, "baseline")
         check_shape(baseline["symbols"], config.checks, f"baseline {args.baseline}")
         verdicts += ratchet(current["symbols"], baseline["symbols"], config)
+    if not verdicts:
+        raise ParityError(f"nothing to gate: report {args.report} has no symbols")
     for v in verdicts:
         mark = "pass" if v["passed"] else "FAIL"
         print(
