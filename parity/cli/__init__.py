@@ -36,6 +36,7 @@ COMMAND_MODULES = (
     "gate",
     "backtest",
     "sweep",
+    "calibrate",
     "db",
     "load",
     "simulate",

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from parity.common.estimation import settings_of
 from parity.db.connect import redact_dsn
 from parity.execution import Progress
 from parity.harness.config import HarnessConfig
@@ -66,6 +67,7 @@ def run_parity(
         "config": config_path or "(defaults)",
         "params": config.params.to_dict(),
         "params_hash": config.params.digest(),
+        "candle_settings": settings_of(config.params),
         "symbols": symbols,
         "start": start.isoformat() if start is not None else None,
         "end": end.isoformat() if end is not None else None,

@@ -70,6 +70,7 @@ _TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
 PSEUDO_METRICS = {
     "coverage": ("share",),
     "value_area": ("mean_iou", "median_iou"),
+    "true_flow": ("share",),
 }
 _STATISTICS = (
     "match_rate", "mean_error", "median_error", "p95_error", "max_error", "correlation",

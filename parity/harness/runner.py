@@ -17,6 +17,7 @@ import pandas as pd
 
 from calculators import OUTPUT_COLUMNS, compute
 from calculators.timeutil import MINUTE_NS
+from calculators.validate import BUY_VOLUME
 from parity.common.trades import trade_parity
 from parity.db.connect import connect
 from parity.execution import Progress, Task, executor, run_tasks
@@ -24,7 +25,7 @@ from parity.harness.compare import Comparison, compare
 from parity.harness.config import HarnessConfig
 from parity.harness.source import SymbolData, load_symbol
 
-__all__ = ["SymbolResult", "compare_stored", "compare_symbol", "run_symbols", "self_check"]
+__all__ = ["SymbolResult", "compare_stored", "compare_symbol", "run_symbols", "self_check", "true_flow"]
 
 _MINUTE = pd.Timedelta(minutes=1)
 
@@ -91,6 +92,16 @@ def compared_bars(data: SymbolData, config: HarnessConfig, calc: pd.DataFrame) -
     return calc.index[calc.index >= full_from]
 
 
+def true_flow(candles: pd.DataFrame, bars: pd.DatetimeIndex) -> dict:
+    """How many of the compared ``bars`` had a true aggressor-buy volume in their
+    candle (``buy_volume`` not NaN): ``{"share": 0..1 or None, "bars": count}``."""
+    if BUY_VOLUME in candles.columns:
+        known = int(candles[BUY_VOLUME].reindex(bars).notna().sum())
+    else:
+        known = 0
+    return {"share": known / len(bars) if len(bars) else None, "bars": known}
+
+
 def compare_symbol(
     data: SymbolData, config: HarnessConfig, config_path: str | None = None
 ) -> SymbolResult:
@@ -120,6 +131,7 @@ def compare_symbol(
     share = float(covered_all.notna().all(axis=1).mean()) if len(bars) else None
     metrics = dict(result.metrics)
     metrics["coverage"] = {"share": share, "per_table": coverage, "bars": len(bars)}
+    metrics["true_flow"] = true_flow(data.candles, bars)
     summary = {
         "symbol": data.symbol,
         "tick_size": data.tick_size,
@@ -185,11 +197,12 @@ def window_fingerprints(
     candles: pd.DataFrame, minutes: pd.DatetimeIndex, lookback: int
 ) -> list[str]:
     """For each minute, SHA-256 (16 hex digits) of the candles of its lookback
-    window: their open times (ns) and ``open, high, low, close, volume`` as float64."""
+    window: their open times (ns) and ``open, high, low, close, volume`` (and
+    ``buy_volume`` when the candles have it) as float64."""
     times = candles.index.asi8
-    values = np.ascontiguousarray(
-        candles[["open", "high", "low", "close", "volume"]].to_numpy(np.float64)
-    )
+    columns = ["open", "high", "low", "close", "volume"]
+    columns += [BUY_VOLUME] if BUY_VOLUME in candles.columns else []
+    values = np.ascontiguousarray(candles[columns].to_numpy(np.float64))
     ends = np.searchsorted(times, minutes.asi8, side="right")
     starts = np.searchsorted(times, minutes.asi8 - lookback * MINUTE_NS, side="right")
     prints = []

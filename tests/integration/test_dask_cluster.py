@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+import tomllib
 import uuid
 from pathlib import Path
 
@@ -124,6 +125,29 @@ def test_sweep_and_backtests_on_the_cluster_equal_jobs_1(cluster, world, tmp_pat
     assert main([*backtest, "--symbol", SYMBOLS[2]]) == 0
     assert json.loads(capsys.readouterr().out) == local["results"][2]
     assert sum(row["trade_count"] for row in local["summary"]) > 0
+
+
+def test_calibrate_on_the_cluster_equals_local(cluster, world, tmp_path, capsys):
+    calibrate = ["calibrate", "--dsn", world, "--symbol", SYMBOLS[0]]
+    local_code = main([*calibrate, "--out", str(tmp_path / "local.toml")])
+    local_out = capsys.readouterr().out
+    remote_code = main([*calibrate, "--out", str(tmp_path / "remote.toml"),
+                        "--scheduler", cluster.address])  # fmt: skip
+    remote_out = capsys.readouterr().out
+    assert local_code in (0, 1)
+    assert remote_code == local_code
+    # the same table, line for line (the search's wall time aside)
+    assert [ln.split("tried in")[0] for ln in remote_out.splitlines()] == [
+        ln.split("tried in")[0] for ln in local_out.splitlines()
+    ]
+    files = [tmp_path / "local.toml", tmp_path / "remote.toml"]
+    assert [f.exists() for f in files] == [local_code == 0] * 2
+    if local_code == 0:
+        assert _params_table(files[0]) == _params_table(files[1])
+
+
+def _params_table(path: Path) -> dict:
+    return tomllib.loads(path.read_text())["params"]
 
 
 def test_a_task_failing_on_bad_data_names_the_symbol(cluster, world, tmp_path, capsys):
