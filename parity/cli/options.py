@@ -10,7 +10,7 @@ from typing import Any
 
 from calculators.params import Params
 from parity.cli.errors import ParityError
-from parity.io.outdir import check_files_dir, check_out_dir
+from parity.io.outdir import check_files_dir, check_out_dir, check_out_file
 
 __all__ = [
     "add_dsn_option",
@@ -18,6 +18,7 @@ __all__ = [
     "add_scheduler_option",
     "files_dir",
     "out_dir",
+    "out_file",
     "params_from_args",
 ]
 
@@ -55,6 +56,16 @@ def files_dir(text: str) -> Path:
         return check_files_dir(text)
     except ParityError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def out_file(text: str) -> str:
+    """The argparse ``type`` of an ``--out FILE`` naming one file the command
+    writes (``parity calibrate``): `parity.io.outdir.check_out_file`."""
+    try:
+        check_out_file(text)
+    except ParityError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def add_params_options(parser: argparse.ArgumentParser) -> None:

@@ -110,6 +110,20 @@ def check_files_dir(out: str | os.PathLike | None) -> Path:
     return target
 
 
+def check_out_file(out: str | os.PathLike | None) -> Path:
+    """The path of one output file (``parity calibrate --out FILE``), replaced
+    atomically by `parity.io.atomic.atomic_file`.  Raises `ParityError` for an
+    empty path or one that is an existing folder (or ends with a separator).
+    Touches nothing."""
+    text = "" if out is None else os.fspath(out)
+    if not str(text).strip():
+        raise ParityError("output file is empty (''); give the file to write")
+    target = Path(text).expanduser()
+    if str(text).endswith(("/", os.sep)) or target.is_dir():
+        raise ParityError(f"output file {text!r} is a folder; give a file name")
+    return target
+
+
 def is_marked(folder: Path) -> bool:
     """True when ``folder`` carries the tool's `MARKER` file, or is a report
     folder of an earlier version (only `LEGACY_FILES`, with a signature file)."""

@@ -81,6 +81,18 @@ def test_simulate_refuses_an_empty_or_file_out(value, word, sandbox, capsys):
     assert_refused(code, err, word, "--out", sandbox=sandbox, before_tree=before)
 
 
+@pytest.mark.parametrize(
+    ("value", "word"), [("", "empty"), ("out", "folder"), ("new/", "folder"), (".", "folder")]
+)
+def test_calibrate_refuses_an_empty_or_folder_out(value, word, sandbox, capsys):
+    """``calibrate --out FILE`` writes one file: '' and a folder are refused at
+    parse time, before any work."""
+    before = tree(sandbox)
+    argv = ["calibrate", "--symbol", "X", "--dsn", "postgresql://x@127.0.0.1:1/x", "--out", value]
+    code, _, err = cli(argv, capsys)
+    assert_refused(code, err, word, "--out", sandbox=sandbox, before_tree=before)
+
+
 def test_the_library_refuses_too(sandbox):
     """`atomic_directory` itself checks: a library caller cannot bypass the rules."""
     before = tree(sandbox)
