@@ -17,12 +17,13 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
 from calculators.errors import InvalidInputError
 
-__all__ = ["FLOW_ESTIMATORS", "VALUE_AREA_RULES", "VOLUME_SPREADS", "Params"]
+__all__ = ["FLOW_ESTIMATORS", "VALUE_AREA_RULES", "VOLUME_SPREADS", "Params", "as_params"]
 
 #: How a candle's volume is spread over the profile rows its range covers.
 VOLUME_SPREADS = ("close", "uniform", "typical", "path")
@@ -141,12 +142,17 @@ class Params:
         for f in fields(self):
             object.__setattr__(self, f.name, _coerce(f.name, f.type, getattr(self, f.name)))
         _check_ranges(self)
+        _check_magnitudes(self)
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any] | None) -> Params:
+    def from_dict(cls, values: Mapping[str, Any] | None) -> Params:
         """Build from a mapping; unknown keys and invalid values raise
         `InvalidInputError` naming the key.  Strings are parsed ("1.5", "true")
         so values can come straight from a command line or a web form."""
+        if values is not None and not isinstance(values, Mapping):
+            raise InvalidInputError(
+                f"parameters must be a mapping of names to values, not {type(values).__name__}"
+            )
         values = dict(values or {})
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(values) - known)
@@ -255,3 +261,42 @@ def _check_ranges(p: Params) -> None:
     need(p.slippage_bps >= 0, "slippage_bps", "must be >= 0")
     need(p.initial_capital > 0, "initial_capital", "must be > 0")
     need(0 < p.position_fraction <= 1, "position_fraction", "must be in (0, 1]")
+
+
+#: Upper bounds that keep every parameter's arithmetic finite and inside int64
+#: (minutes become nanoseconds in the kernels: 10,000,000 minutes is 19 years).
+_MAGNITUDES: dict[str, float] = {
+    "max_holding_minutes": 10_000_000,
+    "poc_distance_threshold": 1e6,
+    "momentum_threshold": 1e6,
+    "bvc_df": 1e6,
+    "stop_atr": 1e6,
+    "target_atr": 1e6,
+    "balance_target_atr": 1e6,
+    "commission_bps": 10_000,
+    "slippage_bps": 10_000,
+    "initial_capital": 1e15,
+}
+
+
+def _check_magnitudes(p: Params) -> None:
+    """Refuse magnitudes that would overflow (an integer in the kernels, or to
+    an infinite equity), naming the key: see `_MAGNITUDES`."""
+    for name, limit in _MAGNITUDES.items():
+        value = getattr(p, name, None)
+        if value is not None and value > limit:
+            raise InvalidInputError(f"parameter {name!r} = {value!r}: must be <= {limit:g}")
+
+
+def as_params(params: Params | Mapping[str, Any] | None) -> Params:
+    """``params`` as `Params`: itself, the defaults for None, or `Params.from_dict`
+    of a mapping; anything else raises `InvalidInputError`."""
+    if params is None:
+        return Params()
+    if isinstance(params, Params):
+        return params
+    if isinstance(params, Mapping):
+        return Params.from_dict(params)
+    raise InvalidInputError(
+        f"params must be a Params or a mapping of names to values, not {type(params).__name__}"
+    )

@@ -32,7 +32,7 @@ from calculators.errors import InvalidInputError
 from calculators.market_state import STATES, classify_state
 from calculators.order_flow import ESTIMATOR_CODES, cdf_table, window_flow
 from calculators.params import Params
-from calculators.series import MINUTE_NS, bar_arrays, check_row_size
+from calculators.series import MINUTE_NS, bar_arrays, check_bars, check_row_size
 from calculators.validate import BUY_VOLUME, CANDLE_COLUMNS, validate_candles
 from calculators.volume_profile import (
     MAX_ROWS,
@@ -63,7 +63,10 @@ def candles_to_frame(candles: Candles) -> pd.DataFrame:
     """Candle dicts as a checked DataFrame on a UTC index (see
     `calculators.validate_candles`).  Timestamps come from ``ts`` or
     ``timestamp``: timezone-aware datetimes, ISO strings with an offset, or
-    integer milliseconds since the epoch."""
+    integer milliseconds since the epoch.  A DataFrame (as `calculators.compute`
+    takes) is checked as it is."""
+    if isinstance(candles, pd.DataFrame):
+        return validate_candles(candles)
     if not candles:
         raise InvalidInputError("no candles given")
     key = "ts" if "ts" in candles[0] else "timestamp"
@@ -122,6 +125,7 @@ class BacktestVolumeProfileCalculator:
         w = _Window(candles, p.lookback_period)
         b = w.bars
         check_row_size(p, b["low"])
+        check_bars(b, p)
         poc, vah, val, total, _ = window_profile_candles(
             b["open"], b["high"], b["low"], b["close"], b["volume"], w.start, w.end, p.row_size or 0.0,
             SPREAD_CODES[p.volume_spread], p.value_area_pct, VALUE_AREA_CODES[p.value_area_rule],

@@ -11,6 +11,9 @@ past row.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from numba import njit, prange
@@ -19,9 +22,9 @@ from calculators.atr import window_atr
 from calculators.errors import InvalidInputError
 from calculators.market_state import STATES, classify_state
 from calculators.order_flow import ESTIMATOR_CODES, cdf_table, window_flow
-from calculators.params import Params
+from calculators.params import Params, as_params
 from calculators.timeutil import MINUTE_NS
-from calculators.validate import BUY_VOLUME, CANDLE_COLUMNS, validate_candles
+from calculators.validate import BUY_VOLUME, CANDLE_COLUMNS, check_magnitudes, validate_candles
 from calculators.volume_profile import (
     MAX_ROWS,
     SPREAD_CODES,
@@ -53,7 +56,9 @@ OUTPUT_COLUMNS = (
 _STATE_COL = OUTPUT_COLUMNS.index("state")
 
 
-def compute(candles: pd.DataFrame, params: Params | None = None) -> pd.DataFrame:
+def compute(
+    candles: pd.DataFrame, params: Params | Mapping[str, Any] | None = None
+) -> pd.DataFrame:
     """All indicators for every bar of ``candles``.
 
     ``candles``: 1-minute bars on a UTC `DatetimeIndex` (bar open time) with
@@ -69,7 +74,7 @@ def compute(candles: pd.DataFrame, params: Params | None = None) -> pd.DataFrame
     ``atr`` (price).  Row ``t`` describes the market at bar ``t``'s close and
     uses only bars up to ``t``.  Raises `InvalidInputError` on bad candles.
     """
-    params = params or Params()
+    params = as_params(params)
     checked = validate_candles(candles)
     bars = bar_arrays(checked)
     return frame_from_output(run_series(bars, params, exact=None), checked.index)
@@ -87,6 +92,7 @@ def run_series(bars: dict[str, np.ndarray], params: Params, exact: dict | None) 
     the candle profile.  The order flow uses ``bars["buy_volume"]`` where it is
     a number.  Returns the raw ``(n, len(OUTPUT_COLUMNS))`` array."""
     check_row_size(params, bars["low"])
+    check_bars(bars, params)
     times = bars["times"]
     empty_i = np.zeros(1, np.int64)
     empty_f = np.zeros(1)
@@ -119,6 +125,15 @@ def run_series(bars: dict[str, np.ndarray], params: Params, exact: dict | None) 
             "use a larger 'row_size'"
         )
     return out
+
+
+def check_bars(bars: dict[str, np.ndarray], params: Params) -> None:
+    """`calculators.validate.check_magnitudes` on `bar_arrays` output: refuse
+    numbers that would overflow an integer in the kernels (before they run)."""
+    check_magnitudes(
+        bars["times"], bars["high"], bars["close"], bars["volume"],
+        params.row_size, params.lookback_period, low=bars["low"],
+    )  # fmt: skip
 
 
 def check_row_size(params: Params, low: np.ndarray) -> None:

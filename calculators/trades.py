@@ -8,10 +8,14 @@ the true buy/sell split in the order flow.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
-from calculators.params import Params
+from calculators.errors import InvalidInputError
+from calculators.params import Params, as_params
 from calculators.series import bar_arrays, frame_from_output, run_series
 from calculators.timeutil import MINUTE_NS
 from calculators.validate import validate_trades
@@ -30,7 +34,9 @@ def candles_from_trades(trades: pd.DataFrame) -> pd.DataFrame:
     return _aggregate(validate_trades(trades))[0]
 
 
-def compute_from_trades(trades: pd.DataFrame, params: Params | None = None) -> pd.DataFrame:
+def compute_from_trades(
+    trades: pd.DataFrame, params: Params | Mapping[str, Any] | None = None
+) -> pd.DataFrame:
     """`calculators.compute`'s columns at each minute's close, from a trade tape.
 
     ``trades`` has columns ``ts, price, amount, side`` (see
@@ -39,10 +45,13 @@ def compute_from_trades(trades: pd.DataFrame, params: Params | None = None) -> p
     aggressor split (``flow_estimator`` is not used); everything else (the
     window, the value-area rule, the state rules, the ATR on the minute
     candles) is the candle path's own code.  One row per minute with trades,
-    indexed by the minute's open time (UTC).
+    indexed by the minute's open time (UTC).  An empty tape raises `InvalidInputError`.
     """
-    params = params or Params()
-    candles, point_start, point_price, point_volume = _aggregate(validate_trades(trades))
+    params = as_params(params)
+    tape = validate_trades(trades)
+    if tape.empty:
+        raise InvalidInputError("trades: the tape has no rows")
+    candles, point_start, point_price, point_volume = _aggregate(tape)
     bars = bar_arrays(candles)
     exact = {
         "point_start": point_start,

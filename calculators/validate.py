@@ -4,6 +4,11 @@ Both the calculators and the loaders use these rules, so a file the loader
 accepts is a file the calculators can compute on.  Each check raises
 `InvalidInputError` naming the first offending row; nothing is repaired
 silently.  Gaps (missing minutes) are normal data, not an error.
+
+`check_magnitudes` is the one guard of the Numba kernels against numbers
+that would overflow an integer there (a profile row number, a window's span
+of time): the whole-series and per-timestamp paths call it before any kernel
+runs, so an extreme candle is refused, never a crash or a silently wrong row.
 """
 
 from __future__ import annotations
@@ -12,13 +17,112 @@ import numpy as np
 import pandas as pd
 
 from calculators.errors import InvalidInputError
+from calculators.grid import AUTO_ROW_FRACTION
+from calculators.timeutil import MINUTE_NS
 
-__all__ = ["BUY_VOLUME", "CANDLE_COLUMNS", "TRADE_COLUMNS", "validate_candles", "validate_trades"]
+__all__ = [
+    "BUY_VOLUME",
+    "CANDLE_COLUMNS",
+    "MAX_GRID_ROW",
+    "TRADE_COLUMNS",
+    "check_magnitudes",
+    "validate_candles",
+    "validate_trades",
+]
 
 CANDLE_COLUMNS = ("open", "high", "low", "close", "volume")
 #: The optional candle column of true aggressor-buy volume (NaN = unknown).
 BUY_VOLUME = "buy_volume"
 TRADE_COLUMNS = ("ts", "price", "amount", "side")
+#: The largest profile row number a price may have (price / row size): exact
+#: in float64 and far inside int64, so the kernels' integer rows never overflow.
+MAX_GRID_ROW = 2**52
+#: Row sizes below this (subnormal floats) are refused: price / row size is no
+#: longer a meaningful number.
+_MIN_ROW_SIZE = float(np.finfo(np.float64).tiny)
+#: The first time a window may start (int64 nanoseconds, pandas' range with a margin).
+_EARLIEST_NS = int(pd.Timestamp("1678-01-01", tz="UTC").value)
+
+
+def check_magnitudes(
+    times_ns: np.ndarray,
+    high: np.ndarray,
+    close: np.ndarray,
+    volume: np.ndarray,
+    row_size: float | None,
+    lookback_minutes: int,
+    what: str = "candle",
+    low: np.ndarray | None = None,
+) -> None:
+    """Refuse candles whose numbers would overflow an integer in the kernels.
+
+    ``times_ns`` (int64 UTC nanoseconds, increasing), ``high``, ``close`` and
+    ``volume`` are checked candle arrays; ``row_size`` the parameter (None:
+    automatic, `calculators.grid.auto_row_size` of each window's last close);
+    ``lookback_minutes`` the window length.  Raises `InvalidInputError` naming
+    the first bar (row number from 0 and time) whose window would start before
+    1678 (int64 nanoseconds), whose row size is subnormal (a price below about
+    1e-304), whose window's highest high lies more than `MAX_GRID_ROW` rows
+    above zero, or where the running total of volume overflows to infinity.
+    ``what`` names a row in the message ("candle", or "trade" for a tape's
+    prices and amounts).  With ``low`` (the candles' lows) it also refuses a
+    window whose lowest low is below its row size: row 0 would hold prices, a
+    POC of price 0 (the calculators need it; the loaders do not pass it).
+    """
+    n = len(times_ns)
+    if n == 0:
+        return
+    high_name, low_name = ("high", "close") if what == "candle" else ("price", "price")
+    index = pd.DatetimeIndex(np.asarray(times_ns, dtype=np.int64), tz="UTC")
+    span = int(lookback_minutes) * MINUTE_NS
+    _first_bad(
+        np.asarray(times_ns, dtype=np.int64) < _EARLIEST_NS + span,
+        index,
+        what,
+        lambda i: f"too early: its {lookback_minutes}-minute window would start before 1678",
+    )
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        if row_size:
+            sizes = np.full(n, float(row_size))
+        else:
+            sizes = 10.0 ** np.floor(np.log10(close * AUTO_ROW_FRACTION) + 1e-9)
+        _first_bad(
+            ~(sizes >= _MIN_ROW_SIZE),
+            index,
+            what,
+            lambda i: f"{low_name} {float(close[i])!r} is too small for the price grid",
+        )
+        highest = pd.Series(high, index=index).rolling(f"{int(lookback_minutes)}min").max()
+        rows = highest.to_numpy() / sizes
+        _first_bad(
+            ~(rows <= MAX_GRID_ROW),
+            index,
+            what,
+            lambda i: (
+                f"{high_name} {float(highest.iloc[i])!r} is too large for a profile row of "
+                f"{float(sizes[i])!r} (over {MAX_GRID_ROW:.2e} rows); check the prices "
+                "or use a larger 'row_size'"
+            ),
+        )
+        if low is not None:
+            lowest = pd.Series(low, index=index).rolling(f"{int(lookback_minutes)}min").min()
+            _first_bad(
+                ~(lowest.to_numpy() >= sizes),
+                index,
+                what,
+                lambda i: (
+                    f"low {float(lowest.iloc[i])!r} in its window is below the profile row "
+                    f"of {float(sizes[i])!r} (prices over 4 decades apart); check the prices "
+                    "or set a smaller 'row_size'"
+                ),
+            )
+        total = np.cumsum(volume)
+    _first_bad(
+        ~np.isfinite(total),
+        index,
+        what,
+        lambda i: f"volume {float(volume[i])!r}: the total volume overflows",
+    )
 
 
 def validate_candles(candles: pd.DataFrame) -> pd.DataFrame:
@@ -172,6 +276,20 @@ def _utc_index(index: pd.Index, what: str) -> pd.DatetimeIndex:
 
 
 def _float_column(column: pd.Series, name: str, index: pd.DatetimeIndex, what: str) -> pd.Series:
+    dtype = column.dtype
+    if (
+        pd.api.types.is_bool_dtype(dtype)
+        or pd.api.types.is_datetime64_any_dtype(dtype)
+        or pd.api.types.is_timedelta64_dtype(dtype)
+    ):
+        raise InvalidInputError(f"{what} column {name} is of type {dtype}, not a number")
+    if pd.api.types.is_object_dtype(dtype):
+        _first_bad(
+            column.map(lambda x: isinstance(x, bool | np.bool_)).to_numpy(dtype=bool),
+            index,
+            what,
+            lambda i: f"{name} {column.iloc[i]!r} is not a number",
+        )
     values = pd.to_numeric(column, errors="coerce").astype("float64")
     bad = ~np.isfinite(values.to_numpy())
     if bad.any():

@@ -10,8 +10,17 @@ from typing import Any
 
 from calculators.params import Params
 from parity.cli.errors import ParityError
+from parity.io.outdir import check_files_dir, check_out_dir, check_out_file
 
-__all__ = ["add_dsn_option", "add_params_options", "add_scheduler_option", "params_from_args"]
+__all__ = [
+    "add_dsn_option",
+    "add_params_options",
+    "add_scheduler_option",
+    "files_dir",
+    "out_dir",
+    "out_file",
+    "params_from_args",
+]
 
 
 def add_dsn_option(parser: argparse.ArgumentParser) -> None:
@@ -25,6 +34,38 @@ def add_dsn_option(parser: argparse.ArgumentParser) -> None:
             "else the embedded server (see 'parity db start')."
         ),
     )
+
+
+def out_dir(text: str) -> str:
+    """The argparse ``type`` of every ``--out DIR`` that names a folder the command
+    (re)writes: `parity.io.outdir.check_out_dir` at parse time, so a refused
+    folder is one line, exit 2, before any work.  Returns ``text`` unchanged
+    (`parity.io.atomic.atomic_directory` checks again when it writes)."""
+    try:
+        check_out_dir(text)
+    except ParityError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def files_dir(text: str) -> Path:
+    """The argparse ``type`` of an ``--out DIR`` that a command writes named files
+    into without replacing the folder (``parity simulate``):
+    `parity.io.outdir.check_files_dir`."""
+    try:
+        return check_files_dir(text)
+    except ParityError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def out_file(text: str) -> str:
+    """The argparse ``type`` of an ``--out FILE`` naming one file the command
+    writes (``parity calibrate``): `parity.io.outdir.check_out_file`."""
+    try:
+        check_out_file(text)
+    except ParityError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def add_params_options(parser: argparse.ArgumentParser) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from parity.db.tables import LIVE_COLUMNS
-from parity.harness.report import SUMMARY_FIGURES, render_markdown
+from parity.harness.report import SUMMARY_FIGURES, UNGATED_NOTE, render_markdown
 from parity.worlds import ReplayOutcome, WorldOutcome
 
 __all__ = ["append_step_summary", "print_summary", "replay_lines", "world_lines"]
@@ -45,6 +45,8 @@ def print_summary(report: Mapping, seconds: float, out: str | Path | None) -> No
         )
     failed = [v for v in report["gate"] if not v["passed"]]
     verdict = "PASS" if not failed else f"FAIL ({len(failed)} of {len(report['gate'])} thresholds)"
+    if not report["gate"]:
+        verdict = "UNGATED"
     print(f"\nparity: {verdict} in {seconds:.1f} s", file=sys.stderr)
     for v in failed[:10]:
         print(
@@ -53,6 +55,8 @@ def print_summary(report: Mapping, seconds: float, out: str | Path | None) -> No
         )
     if out is not None:
         print(f"report: {Path(out).resolve() / 'report.html'}", file=sys.stderr)
+    if not report["gate"]:
+        print(f"parity: {UNGATED_NOTE}", file=sys.stderr)
 
 
 def append_step_summary(report: Mapping) -> None:

@@ -195,7 +195,9 @@ def read_only(
     try:
         yield conn
     finally:
-        if conn.autocommit:
+        if conn.closed:  # the connection was lost: nothing to roll back, keep the error
+            pass
+        elif conn.autocommit:
             if conn.info.transaction_status != psycopg2.extensions.TRANSACTION_STATUS_IDLE:
                 with conn.cursor() as cur:
                     cur.execute("ROLLBACK")

@@ -17,7 +17,8 @@ commits once at the end writes all or nothing.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 
 import numpy as np
@@ -358,7 +359,7 @@ def time_range(
     query = sql.SQL("SELECT min({ts}), max({ts}) FROM {t} WHERE {sid} = %s").format(
         ts=ts, t=names.identifier(), sid=names.column("symbol_id")
     )
-    with conn.cursor() as cur:
+    with _reading(names), conn.cursor() as cur:
         cur.execute(query, (int(symbol_id),))
         first, last = cur.fetchone()
     if first is None:
@@ -403,7 +404,7 @@ def _copy_out(
         sql.SQL(", ").join(map(names.column, order)),
     )
     buffer = io.BytesIO()
-    with conn.cursor() as cur:
+    with _reading(names), conn.cursor() as cur:
         # Shortest exact float text (PostgreSQL >= 12 for any value > 0).
         cur.execute("SET extra_float_digits = 3")
         cur.copy_expert(query.as_string(cur), buffer)
@@ -425,6 +426,19 @@ def _copy_out(
         "ns"
     )
     return frame
+
+
+@contextmanager
+def _reading(names: TableNames) -> Iterator[None]:
+    """Turn a connection lost while reading table ``names`` (the server stopped,
+    the network went away) into a `ParityError` naming the table."""
+    try:
+        yield
+    except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ParityError(
+            f"lost the connection to PostgreSQL while reading table {names.label()}: {reason}"
+        ) from None
 
 
 def _bound(value: TimeBound, name: str) -> datetime | None:

@@ -179,7 +179,9 @@ def kappa(confusion: np.ndarray) -> float | None:
 def _state_extras(live: pd.Series, calc: pd.Series) -> dict:
     codes = {s: i for i, s in enumerate(STATES)}
     confusion = np.zeros((3, 3), np.int64)
-    np.add.at(confusion, (live.map(codes).to_numpy(), calc.map(codes).to_numpy()), 1)
+    rows = live.map(codes).to_numpy(dtype=np.int64)  # int even when empty (no state at all)
+    cols = calc.map(codes).to_numpy(dtype=np.int64)
+    np.add.at(confusion, (rows, cols), 1)
     return {
         "confusion": {
             s: dict(zip(STATES, map(int, confusion[i]), strict=True)) for i, s in enumerate(STATES)

@@ -51,6 +51,7 @@ import numpy as np
 import pandas as pd
 
 from calculators import STATES, InvalidInputError, Params
+from calculators.validate import BUY_VOLUME, CANDLE_COLUMNS
 from parity.db.names import TableNames
 from parity.db.tables import LIVE_COLUMNS
 from parity.errors import ParityError
@@ -59,6 +60,12 @@ from parity.harness.metrics import METRICS
 __all__ = ["Check", "HarnessConfig", "IgnoreRule", "LiveSchema", "load_config"]
 
 _SCHEMA_TABLES = ("symbols", "candles", *LIVE_COLUMNS)
+#: This project's column names of each table, the keys ``[schema.<table>] columns`` may map.
+_TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "symbols": ("id", "symbol", "tick_size"),
+    "candles": ("symbol_id", "ts", *CANDLE_COLUMNS, BUY_VOLUME),
+    **{table: ("id", "symbol_id", "ts", *columns) for table, columns in LIVE_COLUMNS.items()},
+}
 #: Statistics a gate threshold may name, per kind of metric (see parity/harness/compare.py).
 PSEUDO_METRICS = {
     "coverage": ("share",),
@@ -212,7 +219,9 @@ def _schema(raw: Mapping[str, Any]) -> LiveSchema:
     for name in _SCHEMA_TABLES:
         section = raw.get(name, {})
         _known(section, ("table", "columns", "id_column"), f"schema.{name}")
-        columns = {str(k): str(v) for k, v in section.get("columns", {}).items()}
+        columns_raw = section.get("columns", {})
+        _known(columns_raw, _TABLE_COLUMNS[name], f"schema.{name}.columns")
+        columns = {str(k): str(v) for k, v in columns_raw.items()}
         id_column = section.get("id_column", "id")
         if id_column:
             columns.setdefault("id", str(id_column))

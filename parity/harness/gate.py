@@ -8,9 +8,40 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from parity.errors import ParityError
 from parity.harness.config import Check, HarnessConfig
 
-__all__ = ["evaluate", "ratchet", "statistic"]
+__all__ = ["check_shape", "evaluate", "ratchet", "statistic"]
+
+
+def check_shape(symbols: object, checks: tuple[Check, ...], where: str) -> None:
+    """Refuse a ``parity.json`` ``symbols`` section the gate cannot judge, naming
+    the first bad entry: ``symbols`` must map names to tables, their
+    ``metrics`` to tables, and every statistic a threshold names must be a
+    number (or null), not a string (which would drop the check silently).
+    ``where`` names the document in the message (e.g. "baseline ci/b.json")."""
+    if not isinstance(symbols, Mapping):
+        raise ParityError(f"{where}: 'symbols' is not a table of symbols")
+    for symbol, summary in symbols.items():
+        if not isinstance(summary, Mapping):
+            raise ParityError(f"{where}: symbols.{symbol} is {summary!r}, not a table")
+        metrics = summary.get("metrics", {})
+        if not isinstance(metrics, Mapping):
+            raise ParityError(f"{where}: symbols.{symbol}.metrics is not a table")
+        for check in checks:
+            stats = metrics.get(check.metric, {})
+            if not isinstance(stats, Mapping):
+                raise ParityError(
+                    f"{where}: symbols.{symbol}.metrics.{check.metric} is not a table"
+                )
+            value = stats.get(check.statistic)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int | float)
+            ):
+                raise ParityError(
+                    f"{where}: symbols.{symbol}.metrics.{check.metric}.{check.statistic} "
+                    f"is {value!r}, not a number"
+                )
 
 
 def statistic(summary: Mapping, metric: str, name: str) -> float | None:

@@ -58,6 +58,13 @@ SUMMARY_FIGURES = (
 )
 
 
+#: What a run without thresholds says (it cannot fail), and how to add them.
+UNGATED_NOTE = (
+    "ungated: no thresholds are configured, so this run cannot fail; add them to the "
+    "config as [gate.<metric>] tables, e.g. [gate.state] min_match_rate = 0.7 (see docs/parity.md)"
+)
+
+
 def build_report(
     results: Sequence[SymbolResult],
     verdicts: list[dict],
@@ -65,6 +72,9 @@ def build_report(
     extra: Mapping[str, Mapping] | None = None,
 ) -> dict:
     """The ``parity.json`` document: run info, per-symbol summaries, gate verdicts.
+
+    ``verdict`` is ``"pass"``, ``"fail"``, or ``"ungated"`` when there is no
+    verdict at all (no thresholds configured: the run cannot fail).
 
     ``extra`` adds sections per symbol (e.g. the trade-level comparison).
     """
@@ -78,7 +88,7 @@ def build_report(
             "version": __version__,
             "reproducibility": reproducibility(),
             "run": dict(run),
-            "verdict": "fail" if failed else "pass",
+            "verdict": "ungated" if not verdicts else "fail" if failed else "pass",
             "failed": failed,
             "gate": verdicts,
             "symbols": symbols,
@@ -161,6 +171,8 @@ def render_markdown(report: Mapping) -> str:
             )
         if len(failed) > 20:
             lines.append(f"- … and {len(failed) - 20} more (see parity.json)")
+    elif not report["gate"]:
+        lines.append(UNGATED_NOTE)
     else:
         lines.append(f"All {len(report['gate'])} thresholds hold.")
     lines.append("")

@@ -26,7 +26,14 @@ from parity.harness.config import HarnessConfig
 from parity.harness.episodes import episode_details
 from parity.harness.source import SymbolData, load_symbol
 
-__all__ = ["SymbolResult", "compare_stored", "compare_symbol", "run_symbols", "self_check", "true_flow"]
+__all__ = [
+    "SymbolResult",
+    "compare_stored",
+    "compare_symbol",
+    "run_symbols",
+    "self_check",
+    "true_flow",
+]
 
 _MINUTE = pd.Timedelta(minutes=1)
 

@@ -89,6 +89,7 @@ def load_symbol(
             end = min(last_live, candle_range[1]) + _MINUTE
         if start >= end:
             raise ParityError(f"symbol {symbol!r}: live rows and candles do not overlap")
+        _check_window(symbol, start, end, candle_range, live_ranges, offset)
         candles = read_candles(conn, symbol_id, start - lookback, end, tables["candles"])
         live, written, duplicates = {}, {}, {}
         for table, columns in LIVE_COLUMNS.items():
@@ -117,6 +118,30 @@ def load_symbol(
         rows_written=written,
         duplicates=duplicates,
     )
+
+
+def _check_window(
+    symbol: str,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    candle_range: tuple[pd.Timestamp, pd.Timestamp],
+    live_ranges: list[tuple[pd.Timestamp, pd.Timestamp]],
+    offset: int,
+) -> None:
+    """Refuse a window ``[start, end)`` with no candle, or none of the live bars."""
+    first, last = candle_range
+    if end <= first or start > last:
+        raise ParityError(
+            f"symbol {symbol!r}: no candles in [{start}, {end}) (they cover {first} to {last})"
+        )
+    if live_ranges:
+        bars = [bar_of(pd.DatetimeIndex(list(r)), offset) for r in live_ranges]
+        first_bar, last_bar = min(b[0] for b in bars), max(b[1] for b in bars)
+        if end <= first_bar or start > last_bar:
+            raise ParityError(
+                f"symbol {symbol!r}: no live rows in [{start}, {end}) "
+                f"(their bars cover {first_bar} to {last_bar})"
+            )
 
 
 def _to_project_units(

@@ -6,6 +6,12 @@ directory aside, the new one in place), then the old one is deleted.  A run
 killed while writing leaves the previous directory untouched; a run killed
 between the two renames leaves the previous directory as ``<out>.previous-*``
 beside an absent ``<out>`` (the next run cleans it up).
+
+`atomic_directory` is the one way a command writes a folder: it refuses a
+target the tool may not replace (`parity.io.outdir.check_out_dir`: an empty
+path, the current or home directory or their ancestors, a file, a non-empty
+folder without the tool's marker), holds a lock so two runs into the same
+folder do not collide, and marks the folder it writes (`parity.io.outdir.MARKER`).
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from parity.io.outdir import check_out_dir, is_marked, out_dir_lock, write_marker
+
 __all__ = ["atomic_directory", "atomic_file"]
 
 
@@ -24,32 +32,39 @@ __all__ = ["atomic_directory", "atomic_file"]
 def atomic_directory(target: str | Path) -> Iterator[Path]:
     """Yield an empty staging directory; on normal exit it becomes ``target``.
 
-    On an exception the staging directory is removed and ``target`` is left
-    as it was.
+    ``target`` is checked first (`parity.io.outdir.check_out_dir`; a refused
+    target raises `ParityError` and nothing is touched).  On an exception the
+    staging directory is removed and ``target`` is left as it was.  The
+    folder written carries the tool's marker file.
     """
-    target = Path(target).resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    for stale in target.parent.glob(f".{target.name}.staging-*"):
-        shutil.rmtree(stale, ignore_errors=True)
-    for old in target.parent.glob(f"{target.name}.previous-*"):
+    target = check_out_dir(target)
+    with out_dir_lock(target):
+        target = check_out_dir(target)  # again: another run may have changed it meanwhile
+        for stale in target.parent.glob(f".{target.name}.staging-*"):
+            if stale.is_dir() and (is_marked(stale) or not any(stale.iterdir())):
+                shutil.rmtree(stale, ignore_errors=True)
+        for old in target.parent.glob(f"{target.name}.previous-*"):
+            if not (old.is_dir() and is_marked(old)):
+                continue  # not ours: never touched
+            if target.exists():
+                shutil.rmtree(old, ignore_errors=True)
+            else:  # a run died between the renames: bring the last report back
+                old.rename(target)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))
+        try:
+            write_marker(staging)
+            yield staging
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        os.chmod(staging, 0o755)
         if target.exists():
-            shutil.rmtree(old, ignore_errors=True)
-        else:  # a run died between the renames: bring the last report back
-            old.rename(target)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))
-    try:
-        yield staging
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    os.chmod(staging, 0o755)
-    if target.exists():
-        aside = target.parent / f"{target.name}.previous-{os.getpid()}"
-        target.rename(aside)
-        staging.rename(target)
-        shutil.rmtree(aside, ignore_errors=True)
-    else:
-        staging.rename(target)
+            aside = target.parent / f"{target.name}.previous-{os.getpid()}"
+            target.rename(aside)
+            staging.rename(target)
+            shutil.rmtree(aside, ignore_errors=True)
+        else:
+            staging.rename(target)
 
 
 @contextmanager

@@ -25,9 +25,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow
 
 from calculators import InvalidInputError, validate_candles, validate_trades
+from calculators.timeutil import MINUTE_NS
+from calculators.validate import check_magnitudes
 from parity.errors import ParityError
 
 __all__ = [
@@ -83,7 +84,11 @@ def read_table(path: str | Path, columns: dict[str, str] | None = None) -> pd.Da
         raise
     except pd.errors.EmptyDataError:
         raise ParityError(f"{path}: the file is empty") from None
-    except (OSError, ValueError, EOFError, pd.errors.ParserError, pyarrow.ArrowException) as exc:
+    except ImportError as exc:
+        raise ParityError(f"cannot read {path}: needs the Python package {exc.name!r}") from None
+    except Exception as exc:
+        # Any failure to parse the user's file is about the file: zlib.error,
+        # lzma.LZMAError, a zstd or Arrow error, a parser error, ...
         reason = " ".join(str(exc).split()) or type(exc).__name__
         raise ParityError(f"cannot read {path}: {reason}") from None
     frame.columns = [str(c).strip() for c in frame.columns]
@@ -119,7 +124,9 @@ def candles_frame(df: pd.DataFrame) -> pd.DataFrame:
 
     ``df`` has a ``ts`` column (or is already indexed by time).  Returns what
     `calculators.validate_candles` returns; raises `InvalidInputError` naming
-    the first bad row (naive times, duplicates, unsorted, NaN, high < low, ...).
+    the first bad row (naive times, duplicates, unsorted, NaN, high < low, a
+    time not on a whole minute, a price too large or too small for the price
+    grid: `calculators.validate.check_magnitudes`, ...).
     """
     if "ts" in df.columns:
         frame = df.drop(columns="ts")
@@ -129,6 +136,17 @@ def candles_frame(df: pd.DataFrame) -> pd.DataFrame:
     else:
         raise InvalidInputError("candles lack column ts (the bar open time)")
     out = validate_candles(frame)
+    check_magnitudes(
+        out.index.asi8, out["high"].to_numpy(), out["close"].to_numpy(),
+        out["volume"].to_numpy(), None, 1,
+    )  # fmt: skip
+    off = np.flatnonzero(out.index.asi8 % MINUTE_NS != 0)
+    if off.size:
+        i = int(off[0])
+        raise InvalidInputError(
+            f"candle row {i} ({out.index[i]}): not on a whole minute "
+            "(a 1-minute bar opens at :00 seconds)"
+        )
     out.index.name = "ts"
     return out
 
@@ -155,6 +173,11 @@ def trades_frame(df: pd.DataFrame) -> pd.DataFrame:
     ):
         frame["ts"] = _times(frame["ts"], "trade")  # naive times stay naive: refused below
     tape = validate_trades(frame)
+    price = tape["price"].to_numpy()
+    check_magnitudes(
+        pd.DatetimeIndex(tape["ts"]).asi8, price, price, tape["amount"].to_numpy(), None, 1,
+        what="trade",
+    )  # fmt: skip
     if "trade_id" in tape.columns:
         tape["trade_id"] = _trade_ids(tape)
     else:

@@ -127,9 +127,7 @@ def arrays(rows):
     return [np.array(col, dtype=np.float64) for col in zip(*rows, strict=True)]
 
 
-def kernel_candles(
-    high, low, close, volume, row_size, spread, pct, rule, buffers=None, open_=None
-):
+def kernel_candles(high, low, close, volume, row_size, spread, pct, rule, buffers=None, open_=None):
     """``(poc, vah, val, total, hist)`` of all the candles (one window); the
     opens (read by the "path" spread only) default to the closes."""
     if buffers is None:

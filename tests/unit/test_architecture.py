@@ -41,10 +41,22 @@ ALLOWED = {
 LIBRARY = ("db", "io", "common", "harness", "backtesting", "execution", "calibration")
 FORBIDDEN = {
     **{sub: {"parity.cli", "parity_fixtures", "parity.worlds"} for sub in LIBRARY},
-    "common": {"parity.cli", "parity_fixtures", "parity.worlds", "parity.harness", "parity.backtesting"},
+    "common": {
+        "parity.cli",
+        "parity_fixtures",
+        "parity.worlds",
+        "parity.harness",
+        "parity.backtesting",
+    },
     "harness": {"parity.cli", "parity_fixtures", "parity.worlds", "parity.backtesting"},
     "backtesting": {"parity.cli", "parity_fixtures", "parity.worlds", "parity.harness"},
-    "execution": {"parity.cli", "parity_fixtures", "parity.worlds", "parity.harness", "parity.backtesting"},
+    "execution": {
+        "parity.cli",
+        "parity_fixtures",
+        "parity.worlds",
+        "parity.harness",
+        "parity.backtesting",
+    },
 }
 
 
@@ -98,9 +110,7 @@ def test_imports_flow_one_way(folder):
 def test_parity_library_layers(sub):
     found = {
         str(path.relative_to(ROOT)): sorted(
-            m
-            for m in project_imports(path)
-            if any(_within(m, f) for f in FORBIDDEN[sub])
+            m for m in project_imports(path) if any(_within(m, f) for f in FORBIDDEN[sub])
         )
         for path in (ROOT / "parity" / sub).rglob("*.py")
     }
@@ -145,7 +155,11 @@ def test_the_layering_test_can_fail(tmp_path):
         "from parity.db import store\nimport calculators\nfrom parity.cli.errors import ParityError\n"
         "from . import x\nprint('hi')\n"
     )
-    assert offences(bad, {"calculators"}) == [".", "parity.cli.errors.ParityError", "parity.db.store"]
+    assert offences(bad, {"calculators"}) == [
+        ".",
+        "parity.cli.errors.ParityError",
+        "parity.db.store",
+    ]
     assert offences(bad, {"calculators", "parity"}) == ["."]
     assert _print_calls(bad) == 1
     ok = tmp_path / "ok.py"

@@ -25,9 +25,7 @@ from calculators.volume_profile import (
 )
 
 
-def profile(
-    rows, spread="uniform", rule="pair", pct=70.0, row_size=1.0, buffers=None, opens=None
-):
+def profile(rows, spread="uniform", rule="pair", pct=70.0, row_size=1.0, buffers=None, opens=None):
     """``(poc, vah, val, total, hist)`` of candles ``(high, low, close, volume)``;
     ``opens`` default to the closes (only the "path" spread reads the open)."""
     high, low, close, volume = (np.array(c, dtype=np.float64) for c in zip(*rows, strict=True))
@@ -175,9 +173,7 @@ def test_spread_path_low_first():
     # covering 2 + 5 + 2 = 9 rows; volume 27 -> 3 per row per leg:
     # row 100: legs 1, 2 -> 6; row 101: legs 1, 2 -> 6; row 102: leg 2 -> 3;
     # row 103: legs 2, 3 -> 6; row 104: legs 2, 3 -> 6.
-    _, _, _, total, hist = profile(
-        [(104.5, 100.0, 103.2, 27.0)], spread="path", opens=[101.2]
-    )
+    _, _, _, total, hist = profile([(104.5, 100.0, 103.2, 27.0)], spread="path", opens=[101.2])
     assert total == 27.0
     assert list(hist[:5]) == pytest.approx([6.0, 6.0, 3.0, 6.0, 6.0], rel=1e-12)
 

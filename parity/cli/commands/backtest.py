@@ -30,6 +30,7 @@ from parity.cli.options import (
     add_dsn_option,
     add_params_options,
     add_scheduler_option,
+    out_dir,
     params_from_args,
 )
 from parity.cli.progress import progress_bar
@@ -58,6 +59,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--out",
         default=None,
+        type=out_dir,
         metavar="DIR",
         help="write result.json, trades.csv, equity.csv, report.html",
     )

@@ -19,7 +19,7 @@ import sys
 from parity.calibration import CalibrationOptions, CalibrationResult, calibrate_symbol, params_toml
 from parity.cli.commands.run import add_window_options
 from parity.cli.errors import EXIT_GATE_FAILED, EXIT_OK, ParityError
-from parity.cli.options import add_dsn_option, add_scheduler_option
+from parity.cli.options import add_dsn_option, add_scheduler_option, out_file
 from parity.common.estimation import settings_of
 from parity.db.connect import resolve_dsn
 from parity.execution import Task, executor, run_tasks
@@ -57,6 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--out",
         default=None,
+        type=out_file,
         metavar="FILE",
         help="write the calibrated [params] TOML here (only when it beats the configured settings)",
     )

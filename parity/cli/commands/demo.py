@@ -17,7 +17,7 @@ from pathlib import Path
 import psycopg2
 
 from parity.cli.errors import EXIT_GATE_FAILED, EXIT_OK
-from parity.cli.options import add_dsn_option
+from parity.cli.options import add_dsn_option, out_dir
 from parity.cli.output import print_summary, world_lines
 from parity.cli.progress import progress_bar
 from parity.db.connect import connect, database_error, redact_dsn, resolve_dsn
@@ -40,6 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--out",
         default="parity-report",
+        type=out_dir,
         metavar="DIR",
         help="report directory (default: parity-report/)",
     )

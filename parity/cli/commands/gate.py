@@ -10,7 +10,7 @@ from pathlib import Path
 from parity.cli.errors import EXIT_GATE_FAILED, EXIT_OK, ParityError
 from parity.harness.config import load_config
 from parity.harness.diff import render_diff, report_diff
-from parity.harness.gate import evaluate, ratchet
+from parity.harness.gate import check_shape, evaluate, ratchet
 
 __all__ = ["register"]
 
@@ -49,12 +49,21 @@ def read_report(path: Path, what: str) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
+    if not config.checks:
+        raise ParityError(
+            "nothing to gate: the config has no thresholds; add [gate.<metric>] tables "
+            "(e.g. [gate.state] min_match_rate = 0.7) and pass it with --config"
+        )
     current = read_report(args.report, "report")
+    check_shape(current["symbols"], config.checks, f"report {args.report}")
     verdicts = evaluate(current["symbols"], config.checks)
     baseline = None
     if args.baseline is not None:
         baseline = read_report(args.baseline, "baseline")
+        check_shape(baseline["symbols"], config.checks, f"baseline {args.baseline}")
         verdicts += ratchet(current["symbols"], baseline["symbols"], config)
+    if not verdicts:
+        raise ParityError(f"nothing to gate: report {args.report} has no symbols")
     for v in verdicts:
         mark = "pass" if v["passed"] else "FAIL"
         print(

@@ -71,6 +71,8 @@ def _load_steps(args: argparse.Namespace, kind: str, progress) -> int:
     began = time.perf_counter()
     mapping = parse_column_map(args.map)
     raw = read_table(args.file, mapping)
+    if raw.empty:
+        raise InvalidInputError(f"{args.file}: no rows (the file has only a header)")
     progress(1 / 3)
     try:
         frame = candles_frame(raw) if kind == "candles" else trades_frame(raw)

@@ -13,7 +13,7 @@ import time
 import pandas as pd
 
 from parity.cli.errors import EXIT_GATE_FAILED, EXIT_OK, ParityError
-from parity.cli.options import add_dsn_option, add_scheduler_option
+from parity.cli.options import add_dsn_option, add_scheduler_option, out_dir
 from parity.cli.output import print_summary
 from parity.cli.progress import progress_bar
 from parity.db.connect import connect, resolve_dsn
@@ -50,6 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--out",
         default="parity-report",
+        type=out_dir,
         metavar="DIR",
         help="report directory (default: parity-report/)",
     )

@@ -31,7 +31,7 @@ import pandas as pd
 
 from calculators.trades import candles_from_trades
 from parity.cli.errors import ParityError
-from parity.cli.options import add_dsn_option
+from parity.cli.options import add_dsn_option, files_dir
 from parity.io.atomic import atomic_file
 from parity_fixtures.simulator import simulate
 
@@ -69,7 +69,7 @@ def register(subparsers) -> None:
     )
     parser.add_argument(
         "--out",
-        type=Path,
+        type=files_dir,
         metavar="DIR",
         help="write DIR/SYM-trades.csv.gz and DIR/SYM-1m.csv.gz instead of the database",
     )

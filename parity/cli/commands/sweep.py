@@ -17,6 +17,7 @@ from parity.cli.options import (
     add_dsn_option,
     add_params_options,
     add_scheduler_option,
+    out_dir,
     params_from_args,
 )
 from parity.cli.progress import progress_bar
@@ -45,6 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--out",
         default="sweep-report",
+        type=out_dir,
         metavar="DIR",
         help="output directory (default: sweep-report/)",
     )

@@ -1,0 +1,159 @@
+"""Outputs never destroy what the tool did not create (issue 8, part 1).
+
+Every command writing a folder refuses, with exit 2, one line and nothing
+touched: an empty ``--out``, the current directory, an ancestor of it or of
+``$HOME``, an existing regular file, a non-empty folder without the tool's
+marker.  A marked folder (or a report folder of an earlier version) is
+replaced; two runs into one folder take turns (the lock).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from reliability_helpers import assert_refused, cli, tree
+
+from parity.errors import ParityError
+from parity.io.atomic import atomic_directory
+from parity.io.outdir import MARKER, check_out_dir
+
+PERIOD = ["--symbol", "DEMO-USD", "--start", "2025-01-02T00:00Z", "--end", "2025-01-02T06:00Z"]
+#: Every command that writes a folder, with the options it needs besides --out.
+COMMANDS = {
+    "run": ["run", "--dsn", "postgresql://x@127.0.0.1:1/x"],
+    "demo": ["demo", "--dsn", "postgresql://x@127.0.0.1:1/x"],
+    "backtest": ["backtest", *PERIOD, "--dsn", "postgresql://x@127.0.0.1:1/x"],
+    "sweep": ["sweep", *PERIOD, "--dsn", "postgresql://x@127.0.0.1:1/x"],
+}
+
+
+def _targets(sandbox: Path) -> dict[str, tuple[str, str]]:
+    """Refused --out values: name -> (value, a word the message must contain)."""
+    (sandbox / "a-file.txt").write_text("not a folder\n")
+    users = sandbox / "users-folder"
+    users.mkdir()
+    (users / "thesis.tex").write_text("precious\n")
+    home = sandbox / "home"
+    (home / "work").mkdir(parents=True)
+    return {
+        "empty": ("", "empty"),
+        "blank": ("  ", "empty"),
+        "dot": (".", "current directory"),
+        "dot-slash": ("./", "current directory"),
+        "parent": ("..", "ancestor"),
+        "root": ("/", "ancestor"),
+        "home": (str(home / "work"), "home directory"),
+        "home-parent": (str(home), "ancestor of your home"),
+        "regular-file": ("a-file.txt", "not a folder"),
+        "unmarked-folder": ("users-folder", "not written by parity"),
+    }
+
+
+TARGET_NAMES = [
+    "empty", "blank", "dot", "dot-slash", "parent", "root",
+    "home", "home-parent", "regular-file", "unmarked-folder",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+@pytest.mark.parametrize("target", TARGET_NAMES)
+def test_refused_out(command, target, sandbox, capsys, monkeypatch):
+    value, word = _targets(sandbox)[target]
+    monkeypatch.setenv("HOME", str(sandbox / "home" / "work"))
+    before = tree(sandbox)
+    code, out, err = cli([*COMMANDS[command], "--out", value], capsys)
+    assert_refused(code, err, word, "--out", sandbox=sandbox, before_tree=before)
+    assert out == ""
+
+
+@pytest.mark.parametrize(
+    ("value", "word"), [("", "empty"), (" ", "empty"), ("beside.txt", "not a folder")]
+)
+def test_simulate_refuses_an_empty_or_file_out(value, word, sandbox, capsys):
+    """``simulate --out`` writes files into a folder: '' (the current directory
+    by accident) and a regular file are refused."""
+    before = tree(sandbox)
+    code, _, err = cli(["simulate", "--symbol", "SIM", "--days", "1", "--out", value], capsys)
+    assert_refused(code, err, word, "--out", sandbox=sandbox, before_tree=before)
+
+
+@pytest.mark.parametrize(
+    ("value", "word"), [("", "empty"), ("out", "folder"), ("new/", "folder"), (".", "folder")]
+)
+def test_calibrate_refuses_an_empty_or_folder_out(value, word, sandbox, capsys):
+    """``calibrate --out FILE`` writes one file: '' and a folder are refused at
+    parse time, before any work."""
+    before = tree(sandbox)
+    argv = ["calibrate", "--symbol", "X", "--dsn", "postgresql://x@127.0.0.1:1/x", "--out", value]
+    code, _, err = cli(argv, capsys)
+    assert_refused(code, err, word, "--out", sandbox=sandbox, before_tree=before)
+
+
+def test_the_library_refuses_too(sandbox):
+    """`atomic_directory` itself checks: a library caller cannot bypass the rules."""
+    before = tree(sandbox)
+    for value in ("", ".", str(sandbox.parent), "beside.txt"):
+        with pytest.raises(ParityError), atomic_directory(value) as staging:
+            (staging / "x").write_text("never")
+    assert tree(sandbox) == before
+
+
+def test_a_marked_folder_is_replaced_and_marked_again(sandbox):
+    with atomic_directory("out") as staging:
+        (staging / "parity.json").write_text("{}")
+    names = sorted(p.name for p in (sandbox / "out").iterdir())
+    assert names == sorted([MARKER, "parity.json"])
+    assert (sandbox / "beside.txt").is_file()
+
+
+def test_a_report_folder_of_an_earlier_version_is_replaced(sandbox):
+    old = sandbox / "old-report"
+    old.mkdir()
+    for name in ("parity.json", "report.html", "junit.xml"):
+        (old / name).write_text("old")
+    assert check_out_dir("old-report") == old.resolve()
+    (old / "notes.txt").write_text("the user's")
+    with pytest.raises(ParityError, match="not written by parity"):
+        check_out_dir("old-report")
+
+
+def test_a_stray_previous_folder_that_is_not_ours_is_left_alone(sandbox):
+    stray = sandbox / "out.previous-notes"
+    stray.mkdir()
+    (stray / "mine.txt").write_text("the user's")
+    with atomic_directory("out") as staging:
+        (staging / "a").write_text("a")
+    assert (stray / "mine.txt").read_text() == "the user's"
+
+
+def test_two_runs_into_one_folder_take_turns(sandbox):
+    """The second writer waits for the first (the lock), then replaces its folder;
+    neither fails on the other's staging folder."""
+    events: list[str] = []
+    errors: list[BaseException] = []
+
+    def write(name: str, hold: float) -> None:
+        try:
+            with atomic_directory("shared") as staging:
+                events.append(f"{name} in")
+                (staging / "who").write_text(name)
+                time.sleep(hold)
+                events.append(f"{name} out")
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    first = threading.Thread(target=write, args=("first", 0.6))
+    first.start()
+    time.sleep(0.2)
+    second = threading.Thread(target=write, args=("second", 0.0))
+    second.start()
+    first.join()
+    second.join()
+    assert errors == []
+    assert events == ["first in", "first out", "second in", "second out"]
+    assert (sandbox / "shared" / "who").read_text() == "second"
+    assert not [p for p in os.listdir(sandbox) if "staging" in p or "previous" in p]
