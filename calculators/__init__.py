@@ -3,7 +3,8 @@
 Pure functions on arrays, with two ways in that give one answer:
 
 - whole series: ``compute(candles, params)`` on a DataFrame of 1-minute candles;
-- per timestamp: the ``Backtest*Calculator`` classes the backtester calls.
+- per timestamp: the ``Backtest*Calculator`` classes the backtester calls;
+- one bar at a time: ``StreamingCalculator``, for a live engine.
 
 ``compute_from_trades(trades, params)`` is the exact path a live engine takes
 from a trade tape with the aggressor side.
@@ -22,6 +23,7 @@ from calculators.per_timestamp import (
     BacktestVolumeProfileCalculator,
 )
 from calculators.series import OUTPUT_COLUMNS, compute
+from calculators.streaming import StreamingCalculator
 from calculators.trades import candles_from_trades, compute_from_trades
 from calculators.validate import validate_candles, validate_trades
 
@@ -34,6 +36,7 @@ __all__ = [
     "BacktestVolumeProfileCalculator",
     "InvalidInputError",
     "Params",
+    "StreamingCalculator",
     "candles_from_trades",
     "compute",
     "compute_from_trades",
