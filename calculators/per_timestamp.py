@@ -32,6 +32,7 @@ from calculators.records import candle_values
 from calculators.series import (
     MINUTE_NS,
     WIDTH,
+    Knobs,
     bar_arrays,
     bar_row,
     check_row_size,
@@ -110,25 +111,45 @@ class _Parsed:
 
     def row(self, params: Params, minutes: int, buckets: int) -> list[float]:
         """`bar_row` of the last bar over ``minutes`` of window and ``buckets``
-        of CVD momentum, computed once per parameter set."""
-        key = (id(params), minutes, buckets)
+        of CVD momentum, computed once per set of kernel parameters (equal
+        `Params` of different calculators share it)."""
+        knobs, knobs_key = _knobs(params)
+        key = (knobs_key, minutes, buckets)
         hit = self.rows.get(key)
-        if hit is not None and hit[0] is params:
-            return hit[1]
+        if hit is not None:
+            return hit
         global _WORK
         start = self.first_after(minutes)
         momentum_start = max(start, self.first_after(buckets))
         out = np.empty(WIDTH)
-        _WORK = _window_row(self.bars, start, momentum_start, _WORK, kernel_knobs(params), out)
+        _WORK = _window_row(self.bars, start, momentum_start, _WORK, knobs, out)
         out = out.tolist()
-        self.rows[key] = (params, out)
+        self.rows[key] = out
         return out
 
 
+_KNOBS: dict[int, tuple] = {}
+
+
+def _knobs(params: Params) -> tuple[tuple, tuple]:
+    """`kernel_knobs` of ``params`` as a plain tuple and a hashable key of them (arrays by
+    identity: the entry holds them, so the identity is not reused)."""
+    hit = _KNOBS.get(id(params))
+    if hit is not None and hit[0] is params:
+        return hit[1], hit[2]
+    knobs = tuple(kernel_knobs(params))
+    key = tuple(id(k) if isinstance(k, np.ndarray) else k for k in knobs)
+    if len(_KNOBS) > 64:
+        _KNOBS.clear()
+    _KNOBS[id(params)] = (params, knobs, key)
+    return knobs, key
+
+
 @njit(cache=True)
-def _window_row(bars, start, momentum_start, work, knobs, out):
+def _window_row(bars, start, momentum_start, work, knob_values, out):
     """`bar_row` of the last of ``bars`` (rows open, high, low, close, volume,
     buy_volume) over the window from ``start``; returns the work arrays."""
+    knobs = Knobs(*knob_values)
     end = bars.shape[1] - 1
     rows = np.empty((3, end - start + 1), np.int64)
     _, buffers, scratch = bar_row(
@@ -199,15 +220,22 @@ def _extend(candles: list, last: _Parsed | None) -> _Parsed:
                     kept = k
                 break
     new = [candle_values(c, key) for c in candles[kept:]]
-    times = np.array([row[0] for row in new], np.int64)
-    columns = np.array([row[1:] for row in new], np.float64).reshape(-1, 6).T
+    stamps = [row[0] for row in new]
+    previous = int(last.times[-1]) if kept else None
+    for ts in stamps:
+        if previous is not None and ts <= previous:
+            raise InvalidInputError("candle times do not increase")
+        previous = ts
+    n = len(candles)
+    times = np.empty(n, np.int64)
+    columns = np.empty((6, n))
     if kept:
-        times = np.concatenate((last.times[-kept:], times))
-        columns = np.concatenate((last.bars[:, -kept:], columns), axis=1)
-    if times.shape[0] > 1 and not (np.diff(times) > 0).all():
-        raise InvalidInputError("candle times do not increase")
+        times[:kept] = last.times[-kept:]
+        columns[:, :kept] = last.bars[:, -kept:]
+    times[kept:] = stamps
+    columns[:, kept:] = np.array([row[1:] for row in new], np.float64).reshape(-1, 6).T
     copies = (last.copies[-kept:] if kept else []) + [dict(c) for c in candles[kept:]]
-    return _Parsed(copies, times, np.ascontiguousarray(columns))
+    return _Parsed(copies, times, columns)
 
 
 def _lookback(params: Params, name: str, value: Any, cache: dict) -> int:

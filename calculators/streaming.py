@@ -33,7 +33,7 @@ from calculators.errors import InvalidInputError
 from calculators.market_state import STATES
 from calculators.params import Params
 from calculators.records import candle_values
-from calculators.series import MINUTE_NS, OUTPUT_COLUMNS, WIDTH, bar_row, kernel_knobs
+from calculators.series import MINUTE_NS, OUTPUT_COLUMNS, WIDTH, Knobs, bar_row, kernel_knobs
 from calculators.volume_profile import MAX_ROWS, new_buffers
 
 __all__ = ["StreamingCalculator"]
@@ -45,8 +45,9 @@ _SLACK = 64
 
 @njit(cache=True)
 def _step(
-    bars, times, rows, pointers, cached, ts, candle, window_ns, momentum_ns, work, knobs, out
-):
+    bars, times, rows, pointers, cached, ts, o, h, lo, c, v, b, window_ns, momentum_ns, work,
+    knob_values, out,
+):  # fmt: skip
     """Put the candle at ``pointers[0]`` and compute its row into ``out``.
 
     ``bars`` rows: open, high, low, close, volume, buy_volume.  ``pointers``:
@@ -55,10 +56,15 @@ def _step(
     the cached grid rows (-1 = none).  Commits only when the row is valid;
     returns False (nothing committed) for a window wider than ``MAX_ROWS``.
     """
+    knobs = Knobs(*knob_values)
     t = pointers[0]
     times[t] = ts
-    for k in range(6):
-        bars[k, t] = candle[k]
+    bars[0, t] = o
+    bars[1, t] = h
+    bars[2, t] = lo
+    bars[3, t] = c
+    bars[4, t] = v
+    bars[5, t] = b
     s = pointers[1]
     while times[s] <= ts - window_ns:
         s += 1
@@ -93,7 +99,7 @@ class StreamingCalculator:
         elif not isinstance(params, Params):
             params = Params.from_dict(dict(params))
         self.params = params
-        self._knobs = kernel_knobs(params)
+        self._knobs = tuple(kernel_knobs(params))
         self._row_size = params.row_size
         self._window_ns = params.lookback_period * MINUTE_NS
         self._momentum_ns = params.cvd_momentum_buckets * MINUTE_NS
@@ -136,9 +142,8 @@ class StreamingCalculator:
         if self._held == self._times.shape[0]:
             self._make_room()
         ok, self._work = _step(
-            self._bars, self._times, self._rows, self._pointers, self._cached, ts,
-            (o, h, lo, c, v, b), self._window_ns, self._momentum_ns, self._work, self._knobs,
-            self._out,
+            self._bars, self._times, self._rows, self._pointers, self._cached, ts, o, h, lo, c, v,
+            b, self._window_ns, self._momentum_ns, self._work, self._knobs, self._out,
         )  # fmt: skip
         if not ok:
             raise InvalidInputError(
