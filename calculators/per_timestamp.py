@@ -39,7 +39,7 @@ from calculators.series import (
     kernel_knobs,
 )
 from calculators.validate import BUY_VOLUME, CANDLE_COLUMNS, validate_candles
-from calculators.volume_profile import MAX_ROWS, new_buffers
+from calculators.volume_profile import MAX_ROWS
 
 __all__ = [
     "BacktestATRCalculator",
@@ -162,7 +162,7 @@ def _window_row(bars, start, momentum_start, work, knob_values, out):
 #: The last candle list checked (the three calls of one timestamp share it, and
 #: the next timestamp's list mostly overlaps it), and the kernels' work arrays.
 _LAST: _Parsed | None = None
-_WORK = (new_buffers(256), np.empty(256))
+_WORK = (np.zeros((3, 257)), np.empty(256))  # as `new_buffers(256)`: no kernel call at import
 
 
 def _same(a: Sequence, b: Sequence) -> bool:

@@ -132,7 +132,8 @@ def run_series(bars: dict[str, np.ndarray], params: Params, exact: dict | None) 
     """Run the kernel over prepared bar arrays; ``exact`` holds the trade-tape
     profile inputs (``point_start, point_price, point_volume``) or None for
     the candle profile.  The order flow uses ``bars["buy_volume"]`` where it is
-    a number.  Returns the raw ``(n, len(OUTPUT_COLUMNS))`` array."""
+    a number.  Returns the raw ``(len(OUTPUT_COLUMNS), n)`` array: one
+    contiguous row per column (state as its code)."""
     check_row_size(params, bars["low"])
     times = bars["times"]
     empty_i = np.zeros(1, np.int64)
@@ -148,7 +149,7 @@ def run_series(bars: dict[str, np.ndarray], params: Params, exact: dict | None) 
         exact["point_volume"] if exact else empty_f,
         tuple(kernel_knobs(params)),
     )  # fmt: skip
-    too_wide = np.flatnonzero(np.isnan(out[:, 0]))
+    too_wide = np.flatnonzero(np.isnan(out[0]))
     if too_wide.size:
         i = int(too_wide[0])
         raise InvalidInputError(
@@ -181,11 +182,15 @@ def bar_arrays(candles: pd.DataFrame) -> dict[str, np.ndarray]:
 
 
 def frame_from_output(out: np.ndarray, index: pd.DatetimeIndex) -> pd.DataFrame:
-    """The kernel's raw array as a DataFrame with `OUTPUT_COLUMNS` and labels."""
-    frame = pd.DataFrame(out, index=index, columns=list(OUTPUT_COLUMNS))
-    codes = out[:, _STATE_COL].astype(np.int64)
-    frame["state"] = pd.Series(np.asarray(STATES, dtype=object)[codes], index=index, dtype=object)
-    return frame
+    """The kernel's raw ``(columns, n)`` array as a DataFrame with `OUTPUT_COLUMNS`
+    and state labels.  The float columns are views of ``out`` (no 2-D copy)."""
+    codes = out[_STATE_COL].astype(np.int64)
+    states = pd.Series(np.asarray(STATES, dtype=object)[codes], index=index, dtype=object)
+    columns = {
+        name: states if name == "state" else pd.Series(out[j], index=index, copy=False)
+        for j, name in enumerate(OUTPUT_COLUMNS)
+    }
+    return pd.DataFrame(columns, index=index, copy=False)
 
 
 _CHUNK = 2048
@@ -268,7 +273,7 @@ def _series_kernel(
     processed in chunks, in parallel; each chunk reuses its work arrays."""
     knobs = Knobs(*knob_values)
     n = close.shape[0]
-    out = np.empty((n, WIDTH))
+    out = np.empty((WIDTH, n))
     chunks = (n + _CHUNK - 1) // _CHUNK
     for chunk in prange(chunks):
         buffers = new_buffers(256)
@@ -290,12 +295,12 @@ def _series_kernel(
                     scratch = np.empty(2 * (t - s + 1))
                 flow_into(
                     open_, high, low, close, volume, true_buy, s, t, momentum_start[t], knobs,
-                    scratch, out[t],
+                    scratch, out[:, t],
                 )  # fmt: skip
-                finish_row(close, open_, s, t, poc, vah, val, total, high, low, knobs, out[t])
+                finish_row(close, open_, s, t, poc, vah, val, total, high, low, knobs, out[:, t])
             else:
                 cached_rs, buffers, scratch = bar_row(
                     open_, high, low, close, volume, true_buy, s, t, momentum_start[t], rows,
-                    base, cached_rs, buffers, scratch, knobs, out[t],
+                    base, cached_rs, buffers, scratch, knobs, out[:, t],
                 )  # fmt: skip
     return out
