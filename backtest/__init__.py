@@ -2,8 +2,10 @@
 
 A pure library on DataFrames (no database, no files): `BacktestEngine` gets
 candles from a DataFrame or an injected ``candle_source``, computes every
-indicator once with `calculators.compute`, evaluates the entry rules of
-`evaluate_entry_signal` on every bar and walks the positions bar by bar.
+indicator once with `calculators.compute`, computes every bar's entry signal
+at once with `entry_signals` (vectorized; bar by bar it equals the reference
+`evaluate_entry_signal`, which the engine does not call) and walks the
+positions bar by bar in a Numba loop (`execute`).
 Rules, execution model, statistics and JSON format: ``docs/backtest.md``.
 
 Layers: ``backtest`` imports ``calculators`` only.

@@ -39,6 +39,7 @@ from backtest.result import BacktestResult
 from backtest.stats import compute_stats
 from backtest.strategy import entry_signals, state_codes
 from calculators import InvalidInputError, Params, compute, validate_candles
+from calculators.timeutil import utc_time
 
 __all__ = ["INDICATOR_COLUMNS", "BacktestEngine", "CandleSource", "Progress"]
 
@@ -239,15 +240,7 @@ def _take(values: np.ndarray, rows: np.ndarray, fill: Any) -> np.ndarray:
 
 
 def _utc(value: Time | None, name: str) -> pd.Timestamp | None:
-    if value is None:
-        return None
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInputError(f"{name} {value!r} is not a time: {exc}") from None
-    if ts is pd.NaT:
-        raise InvalidInputError(f"{name} is not a time")
-    return ts.tz_localize("UTC") if ts.tz is None else ts.tz_convert("UTC")
+    return None if value is None else utc_time(value, name)
 
 
 def _span(index: pd.DatetimeIndex, start: pd.Timestamp | None, end: pd.Timestamp | None) -> slice:

@@ -51,6 +51,7 @@ from numba import njit
 
 from backtest.strategy import REASONS, SignalArrays
 from calculators import InvalidInputError, Params
+from calculators.timeutil import MINUTE_NS
 
 __all__ = ["EXIT_REASONS", "TRADE_COLUMNS", "execute", "walk_positions"]
 
@@ -64,8 +65,6 @@ TRADE_COLUMNS = (
     "reason", "pnl", "return_pct", "commission", "bars_held",
     "signal_time", "entry_reason", "stop", "target",
 )  # fmt: skip
-
-_MINUTE_NS = 60_000_000_000
 
 
 def execute(
@@ -86,7 +85,7 @@ def execute(
         np.ascontiguousarray(signals.side, dtype=np.int8),
         np.ascontiguousarray(signals.stop, dtype=np.float64),
         np.ascontiguousarray(signals.target, dtype=np.float64),
-        params.max_holding_minutes * _MINUTE_NS,
+        params.max_holding_minutes * MINUTE_NS,
         params.slippage_bps / 1e4,
         params.commission_bps / 1e4,
         params.initial_capital,

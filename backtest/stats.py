@@ -35,6 +35,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from calculators.timeutil import MINUTE_NS
+
 __all__ = ["MINUTES_PER_YEAR", "STAT_KEYS", "compute_stats"]
 
 #: The annualisation clock of the Sharpe ratio: minutes in 365 days.
@@ -45,8 +47,6 @@ STAT_KEYS = (
     "max_drawdown_pct", "sharpe", "profit_factor", "avg_holding_minutes",
     "exposure_pct", "long_count", "short_count",
 )  # fmt: skip
-
-_MINUTE_NS = 60_000_000_000
 
 
 def compute_stats(
@@ -102,7 +102,7 @@ def sharpe_ratio(times_ns: np.ndarray, equity: np.ndarray) -> float | None:
     docstring); ``times_ns``: the bars' open times (int64 ns, increasing)."""
     if equity.size < 2:
         return None
-    minute = (times_ns - times_ns[0]) // _MINUTE_NS
+    minute = (times_ns - times_ns[0]) // MINUTE_NS
     clock = np.arange(int(minute[-1]) + 1)
     on_clock = equity[np.searchsorted(minute, clock, side="right") - 1]
     returns = on_clock[1:] / on_clock[:-1] - 1.0

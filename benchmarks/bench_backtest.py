@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import sys
 import time
@@ -31,13 +30,13 @@ import pandas as pd
 
 from backtest import BacktestEngine
 from calculators import compute
+from parity.datadir import resolve_data_dir
 
 DATA_FILE = "btcperp-1m-2022-01.csv.gz"
 
 
 def data_path() -> Path:
-    root = Path(__file__).resolve().parents[1]
-    return Path(os.environ.get("PARITY_DATA_DIR", root.parent / "shared" / "data")) / DATA_FILE
+    return resolve_data_dir() / DATA_FILE
 
 
 def tiled_year(month: pd.DataFrame, bars: int) -> pd.DataFrame:

@@ -33,7 +33,7 @@ a time, take the fullest row), the issue's yardstick of about 1.1 µs a row.
   which Linux carries over from the parent at fork/exec), its resident
   memory just before that call, the growth during the call, and the peak of
   the memory Python and numpy allocate during the call (``tracemalloc``).
-- ``data``: where the candles come from.  ``fixtures.simulator.simulate_candles``
+- ``data``: where the candles come from.  ``parity_fixtures.simulator.simulate_candles``
   if it gives a full minute grid; it does not (quiet minutes have no bar, and
   its bars hold about 3 trades), so a deterministic random walk with the
   1-minute statistics of ``btcperp-1m-2022-01`` (return volatility, wick
@@ -76,6 +76,8 @@ from calculators import (
     StreamingCalculator,
     compute,
 )
+from calculators.timeutil import MINUTE_NS
+from parity.datadir import resolve_data_dir
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -108,9 +110,7 @@ NAIVE_TARGETS = {
 
 
 def data_dir(explicit: str | None = None) -> Path:
-    return Path(
-        explicit or os.environ.get("PARITY_DATA_DIR") or PROJECT_ROOT.parent / "shared" / "data"
-    )
+    return resolve_data_dir(explicit)
 
 
 def calibrate(root: Path) -> tuple[dict[str, float], str]:
@@ -175,7 +175,7 @@ def make_candles(rows: int, seed: int, source: str, root: Path) -> tuple[pd.Data
     """The candles and a description of their source."""
     info: dict = {"rows": rows, "seed": seed}
     if source in ("auto", "simulator"):
-        from fixtures.simulator import simulate_candles
+        from parity_fixtures.simulator import simulate_candles
 
         days = rows / 1440
         sim = simulate_candles(days, seed=seed)
@@ -183,7 +183,7 @@ def make_candles(rows: int, seed: int, source: str, root: Path) -> tuple[pd.Data
         info["simulator_flat_bars_pct"] = round(100 * float((sim["high"] == sim["low"]).mean()), 1)
         if len(sim) >= rows or source == "simulator":
             info["source"] = "simulator"
-            info["how"] = f"fixtures.simulator.simulate_candles({days:g}, seed={seed})"
+            info["how"] = f"parity_fixtures.simulator.simulate_candles({days:g}, seed={seed})"
             return sim[["open", "high", "low", "close", "volume"]].iloc[:rows], info
         info["why_not_simulator"] = (
             f"simulate_candles({days:g}, seed={seed}) gives {len(sim):,} bars for {rows:,} minutes "
@@ -242,7 +242,7 @@ def time_per_timestamp(candles: pd.DataFrame, rows: int, expected: pd.DataFrame)
     rows = min(rows, len(candles))
     records = candle_records(candles.iloc[:rows])
     times = candles.index[:rows].as_unit("ns").asi8  # pandas 3 may hold microseconds
-    starts = np.searchsorted(times, times - params.lookback_period * 60_000_000_000, side="right")
+    starts = np.searchsorted(times, times - params.lookback_period * MINUTE_NS, side="right")
     vp = BacktestVolumeProfileCalculator(params)
     of = BacktestOrderFlowCalculator(params)
     ms = BacktestMarketStateCalculator(params)
@@ -350,7 +350,7 @@ def _naive_kernel(high, low, close, volume, window_start, uniform):
 def time_naive(candles: pd.DataFrame, repeat: int = 3) -> dict:
     """The naive reference's microseconds per row (best of ``repeat``), uniform and close spread."""
     times = candles.index.as_unit("ns").asi8
-    starts = np.searchsorted(times, times - 60 * 60_000_000_000, side="right").astype(np.int64)
+    starts = np.searchsorted(times, times - 60 * MINUTE_NS, side="right").astype(np.int64)
     cols = [
         np.ascontiguousarray(candles[k].to_numpy(np.float64))
         for k in ("high", "low", "close", "volume")

@@ -19,11 +19,11 @@ import time
 import pgserver
 
 from calculators import candles_from_trades
-from fixtures.simulator import simulate_trades
 from parity.db.connect import connect
 from parity.db.schema import apply_schema, ensure_symbol
 from parity.db.store import write_candles, write_trades
 from parity.worlds import replay_symbol
+from parity_fixtures.simulator import simulate_trades
 
 
 def build(dsn: str, symbols: int, days: float) -> list[str]:

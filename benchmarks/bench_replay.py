@@ -7,7 +7,7 @@
   ``--seed``: delete and rebuild the world);
 - ``parity fixtures real`` wall time (first run, on the running server);
 - replay speed for 25 hours, for the demo world (``DEMO-USD``, 30 days of
-  trades) and the real XRP/ETH tape: in memory (`fixtures.replay.replay_live_rows`:
+  trades) and the real XRP/ETH tape: in memory (`parity_fixtures.replay.replay_live_rows`:
   ``compute_from_trades`` over the whole tape, then the rows of the window) and
   into the database (`parity.worlds.replay_symbol`: read the trades, replay,
   delete the window's rows, write, commit), in seconds (best of ``--repeat``)
@@ -32,12 +32,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from fixtures.replay import replay_live_rows
+from parity.datadir import resolve_data_dir
 from parity.db import embedded
 from parity.db.connect import connect
 from parity.db.schema import symbol_info
 from parity.db.store import read_trades
-from parity.worlds import DEMO_SYMBOL, replay_symbol, resolve_data_dir
+from parity.worlds import DEMO_SYMBOL, replay_symbol
+from parity_fixtures.replay import replay_live_rows
 
 
 def parity_cli(args: list[str], env: dict[str, str]) -> float:

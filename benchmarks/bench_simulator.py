@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from calculators import candles_from_trades
-from fixtures.simulator import simulate
+from parity_fixtures.simulator import simulate
 
 
 def main(argv: list[str] | None = None) -> int:

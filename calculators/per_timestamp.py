@@ -1,4 +1,4 @@
-"""Per-timestamp API: the calculator classes the backtester calls, one bar at a time.
+"""Per-timestamp API: calculator classes for a caller that steps one bar at a time.
 
 Each call receives the recent candles as dicts (``open, high, low, close,
 volume`` and ``ts`` or ``timestamp``, optionally ``buy_volume``), oldest first; the last candle is the
@@ -6,10 +6,14 @@ current bar.  The call uses the candles of the lookback window ending at that
 bar and runs the same window kernels as `calculators.compute`, whose row for
 that bar it equals::
 
+    >>> candles = [{"ts": f"2025-01-01T00:{m:02d}Z", "open": 100.0, "high": 101.0,
+    ...             "low": 99.0, "close": 99.5 + m % 3 / 2, "volume": 5.0} for m in range(60)]
     >>> profile = BacktestVolumeProfileCalculator().calculate_profile(candles)
     >>> flow = BacktestOrderFlowCalculator().calculate_flow(candles)
     >>> state = BacktestMarketStateCalculator({"poc_distance_threshold": 2.5}).calculate_state(
     ...     candles[-1]["close"], candles, profile, flow)
+    >>> state["state"] in ("BALANCE", "IMBALANCE_UP", "IMBALANCE_DOWN")
+    True
 
 It is the convenient, slow path (a dict per candle per call); a backtest over
 a long period uses `calculators.compute` once instead.
@@ -30,7 +34,6 @@ from calculators.market_state import STATES, classify_state
 from calculators.params import Params
 from calculators.records import candle_values
 from calculators.series import (
-    MINUTE_NS,
     WIDTH,
     Knobs,
     bar_arrays,
@@ -38,6 +41,7 @@ from calculators.series import (
     check_row_size,
     kernel_knobs,
 )
+from calculators.timeutil import MINUTE_NS
 from calculators.validate import BUY_VOLUME, CANDLE_COLUMNS, validate_candles
 from calculators.volume_profile import MAX_ROWS
 

@@ -22,6 +22,7 @@ from calculators.errors import InvalidInputError
 from calculators.market_state import STATES, classify_state
 from calculators.order_flow import ESTIMATOR_CODES, cdf_table, window_flow
 from calculators.params import Params
+from calculators.timeutil import MINUTE_NS
 from calculators.validate import BUY_VOLUME, CANDLE_COLUMNS, validate_candles
 from calculators.volume_profile import (
     MAX_ROWS,
@@ -46,7 +47,6 @@ __all__ = [
     "window_starts",
 ]
 
-MINUTE_NS = 60_000_000_000
 
 #: The columns `compute` and `compute_from_trades` return, in order.
 OUTPUT_COLUMNS = (

@@ -33,7 +33,8 @@ from calculators.errors import InvalidInputError
 from calculators.market_state import STATES
 from calculators.params import Params
 from calculators.records import candle_values
-from calculators.series import MINUTE_NS, OUTPUT_COLUMNS, WIDTH, Knobs, bar_row, kernel_knobs
+from calculators.series import OUTPUT_COLUMNS, WIDTH, Knobs, bar_row, kernel_knobs
+from calculators.timeutil import MINUTE_NS
 from calculators.volume_profile import MAX_ROWS, new_buffers
 
 __all__ = ["StreamingCalculator"]

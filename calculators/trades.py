@@ -13,11 +13,10 @@ import pandas as pd
 
 from calculators.params import Params
 from calculators.series import bar_arrays, frame_from_output, run_series
+from calculators.timeutil import MINUTE_NS
 from calculators.validate import validate_trades
 
 __all__ = ["candles_from_trades", "compute_from_trades"]
-
-_MINUTE_NS = 60_000_000_000
 
 
 def candles_from_trades(trades: pd.DataFrame) -> pd.DataFrame:
@@ -59,7 +58,7 @@ def _aggregate(tape: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray
     of each minute as CSR arrays ``(point_start, point_price, point_volume)``:
     bar ``i`` owns points ``point_start[i]:point_start[i + 1]``, by price."""
     ns = pd.DatetimeIndex(tape["ts"]).asi8
-    minute = ns - ns % _MINUTE_NS
+    minute = ns - ns % MINUTE_NS
     price = tape["price"].to_numpy()
     amount = tape["amount"].to_numpy()
     buy = np.where(tape["side"].to_numpy() == "buy", amount, 0.0)

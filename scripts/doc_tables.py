@@ -6,14 +6,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from parity.worlds import resolve_data_dir
+from parity.datadir import resolve_data_dir
 
 __all__ = ["add_table_options", "data_dir", "write_section"]
 
 
 def data_dir(explicit: str | None = None) -> Path:
     """``explicit``, else ``$PARITY_DATA_DIR``, else ``../shared/data``
-    (`parity.worlds.resolve_data_dir`); exits when it holds no data."""
+    (`parity.datadir.resolve_data_dir`); exits when it holds no data."""
     path = resolve_data_dir(explicit)
     if not (path / "SOURCES.md").is_file():
         raise SystemExit(f"real market data not found in {path} (set PARITY_DATA_DIR)")

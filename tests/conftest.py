@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+from parity.datadir import resolve_data_dir
+
 settings.register_profile(
     "ci",
     max_examples=60,
@@ -35,7 +37,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 def real_data_dir() -> Path | None:
     """The real-data directory if it holds the files, else None."""
-    path = Path(os.environ.get("PARITY_DATA_DIR", PROJECT_ROOT.parent / "shared" / "data"))
+    path = resolve_data_dir()
     return path if (path / "SOURCES.md").is_file() else None
 
 

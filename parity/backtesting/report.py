@@ -16,25 +16,11 @@ import numpy as np
 import pandas as pd
 
 from backtest import BacktestResult
-from parity.harness import svg
+from parity.common import svg
+from parity.common.page import render_page
 from parity.io.atomic import atomic_directory
 
 __all__ = ["sweep_markdown", "write_backtest", "write_sweep"]
-
-_STYLE = (
-    "body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:960px;color:#1d2733}"
-    "table{border-collapse:collapse}td,th{border:1px solid #d0d7de;padding:3px 8px;text-align:right}"
-    "svg.chart{width:100%;height:auto;margin:.6em 0}svg .frame{fill:none;stroke:#d0d7de}"
-    "svg .t{font-size:13px;font-weight:600}svg .a,svg .l{font-size:11px;fill:#57606a}"
-    "svg .v{font-size:11px;fill:#fff}"
-)
-
-
-def _page(title: str, body: str) -> str:
-    return (
-        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-        f"<style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>{body}</body></html>\n"
-    )
 
 
 def write_backtest(out: str | Path, result: BacktestResult, candles: pd.DataFrame) -> Path:
@@ -92,7 +78,7 @@ def _backtest_html(result: BacktestResult, candles: pd.DataFrame) -> str:
         f"<p>{html.escape(result.symbol)}: {result.start.isoformat()} to {result.end.isoformat()}</p>"
         f"<table>{stats}</table>{''.join(charts)}<details><summary>Parameters</summary><pre>{params}</pre></details>"
     )
-    return _page(f"Backtest {result.symbol}", body)
+    return render_page(f"Backtest {result.symbol}", body)
 
 
 def sweep_markdown(table: pd.DataFrame) -> str:
@@ -134,6 +120,6 @@ def write_sweep(out: str | Path, table: pd.DataFrame, grid: dict[str, list]) -> 
         table.to_csv(staging / "sweep.csv", index=False)
         (staging / "sweep.md").write_text(sweep_markdown(table), encoding="utf-8")
         (staging / "sweep.html").write_text(
-            _page("Parameter sweep", "".join(charts)), encoding="utf-8"
+            render_page("Parameter sweep", "".join(charts)), encoding="utf-8"
         )
     return Path(out)

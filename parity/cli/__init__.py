@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 
 import psycopg2
@@ -47,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the process exit code (0, 1 or 2)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    _show_library_notes()
     try:
         return int(args.func(args) or 0)
     except (ParityError, InvalidInputError) as exc:
@@ -67,3 +69,18 @@ def main(argv: list[str] | None = None) -> int:
 def _fail(message: str) -> None:
     first_line = (message.strip().splitlines() or ["error"])[0]
     print(f"parity: error: {first_line}", file=sys.stderr)
+
+
+class _StderrHandler(logging.Handler):
+    """Writes each record's message as a line to the current ``sys.stderr``."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(self.format(record), file=sys.stderr)
+
+
+def _show_library_notes() -> None:
+    """Show the library's INFO notes (``logging`` under ``parity``) on stderr, once."""
+    logger = logging.getLogger("parity")
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        logger.addHandler(_StderrHandler())
+    logger.setLevel(logging.INFO)

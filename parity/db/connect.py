@@ -6,9 +6,9 @@ through `redact_dsn`.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import unquote
@@ -17,7 +17,7 @@ import psycopg2
 import psycopg2.extensions
 from psycopg2.extensions import parse_dsn
 
-from parity.cli.errors import ParityError
+from parity.errors import ParityError
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
@@ -33,6 +33,7 @@ __all__ = [
 #: ``$PGCONNECT_TIMEOUT`` says otherwise.
 DEFAULT_CONNECT_TIMEOUT = 10
 
+_log = logging.getLogger(__name__)
 _URI = re.compile(r"^(?P<scheme>postgres(?:ql)?://)(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
 # key=value pairs of a libpq connection string; values may be single-quoted with \-escapes.
 _KV_PASSWORD = re.compile(
@@ -96,7 +97,7 @@ def resolve_dsn(dsn: str | None) -> str:
 
     server = embedded.start()
     how = "running" if server.already_running else f"started in {server.start_seconds:.1f} s"
-    print(f"embedded PostgreSQL ({how}), data in {server.data_dir}", file=sys.stderr)
+    _log.info("embedded PostgreSQL (%s), data in %s", how, server.data_dir)
     return server.dsn
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from parity.cli.errors import ParityError
+from parity.errors import ParityError
 
 __all__ = ["EmbeddedServer", "data_dir", "dsn", "is_running", "start", "stop"]
 

@@ -43,7 +43,7 @@ class TableNames:
         return f"{self.namespace}.{self.table}" if self.namespace else self.table
 
 
-#: This project's own schema (fixtures/schema.sql).
+#: This project's own schema (parity/db/schema.sql).
 DEFAULT_NAMES: dict[str, TableNames] = {
     name: TableNames(name)
     for name in ("symbols", "candles", "trades", "volume_profile", "order_flow", "market_state")

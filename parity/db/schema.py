@@ -1,4 +1,4 @@
-"""The schema (``fixtures/schema.sql``) and the ``symbols`` table.
+"""The schema (``parity/db/schema.sql``) and the ``symbols`` table.
 
 None of these functions commits: callers own the transaction.
 """
@@ -13,9 +13,9 @@ import psycopg2.extensions
 from numpy.typing import ArrayLike
 from psycopg2 import sql
 
-from fixtures import SCHEMA_SQL_PATH
-from parity.cli.errors import ParityError
 from parity.db.names import DEFAULT_NAMES, TableNames
+from parity.db.tables import SCHEMA_SQL_PATH
+from parity.errors import ParityError
 
 __all__ = [
     "MAX_TICK_EXPONENT",

@@ -29,13 +29,13 @@ from psycopg2 import sql
 
 from calculators import validate_candles, validate_trades
 from calculators.validate import CANDLE_COLUMNS
-from fixtures import LIVE_COLUMNS
-from parity.cli.errors import ParityError
 from parity.db.names import DEFAULT_NAMES, TableNames
+from parity.db.tables import LIVE_COLUMNS
+from parity.errors import ParityError
 from parity.io.tables import CSV_EXACT_FLOATS
 
 __all__ = [
-    "LIVE_TABLES",
+    "LIVE_COLUMNS",
     "read_candles",
     "read_live_rows",
     "read_trades",
@@ -48,8 +48,6 @@ __all__ = [
 Connection = psycopg2.extensions.connection
 TimeBound = str | datetime | pd.Timestamp | None
 
-#: The live engine's tables and their value columns (besides ``id``, ``symbol_id``, ``ts``).
-LIVE_TABLES: dict[str, tuple[str, ...]] = LIVE_COLUMNS
 _TEXT_COLUMNS = frozenset({"state", "side"})
 _TRADE_VALUES = ("trade_id", "price", "amount", "side")
 
@@ -113,7 +111,7 @@ def write_live_rows(
     """Append rows to the three live tables; returns the total number of rows written.
 
     Each DataFrame has a ``ts`` column (timezone-aware: the wall-clock time the
-    live engine wrote the row) and that table's columns (`LIVE_TABLES`); other
+    live engine wrote the row) and that table's columns (`LIVE_COLUMNS`); other
     columns are ignored, NaN / None become NULL.  Nothing is deduplicated (a
     live engine can write a row twice).  No commit.
     """
@@ -125,7 +123,7 @@ def write_live_rows(
     total = 0
     with conn.cursor() as cur:
         for table, frame in frames.items():
-            columns = LIVE_TABLES[table]
+            columns = LIVE_COLUMNS[table]
             missing = [c for c in ("ts", *columns) if c not in frame.columns]
             if missing:
                 raise ValueError(f"{table} rows lack column(s) {', '.join(missing)}")
@@ -304,11 +302,11 @@ def read_live_rows(
 
     Rows of ``symbol_id`` written at ``start <= ts < end``; returns columns
     ``id`` (int64), ``ts`` (UTC write time) and the table's value columns
-    (`LIVE_TABLES`; NULL -> NaN), ordered by ``ts`` then ``id``.
+    (`LIVE_COLUMNS`; NULL -> NaN), ordered by ``ts`` then ``id``.
     """
-    if table not in LIVE_TABLES:
-        raise ValueError(f"unknown live table {table!r} (one of {', '.join(LIVE_TABLES)})")
-    columns = LIVE_TABLES[table]
+    if table not in LIVE_COLUMNS:
+        raise ValueError(f"unknown live table {table!r} (one of {', '.join(LIVE_COLUMNS)})")
+    columns = LIVE_COLUMNS[table]
     dtypes = {"id": np.int64} | {c: (str if c in _TEXT_COLUMNS else np.float64) for c in columns}
     keys = ("id", "ts") if id_column else ("ts",)
     return _copy_out(

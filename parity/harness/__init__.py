@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import pandas as pd
 from parity.db.connect import redact_dsn
 from parity.harness.config import HarnessConfig
 from parity.harness.gate import evaluate
-from parity.harness.report import build_report, render_markdown, write_report
+from parity.harness.report import build_report, write_report
 from parity.harness.runner import SymbolResult, run_symbols
 
 __all__ = ["ParityRun", "run_parity"]
@@ -66,8 +65,4 @@ def run_parity(
     report = build_report(results, evaluate(summaries, config.checks), run, extra)
     if out is not None:
         write_report(out, report, results)
-        summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
-        if summary_file:
-            with open(summary_file, "a", encoding="utf-8") as handle:
-                handle.write(render_markdown(report))
     return ParityRun(report=report, results=results)

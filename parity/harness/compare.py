@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from calculators import STATES
+from calculators.timeutil import MINUTE_NS
 from parity.harness.config import IgnoreRule
 from parity.harness.metrics import METRICS
 
@@ -58,9 +59,7 @@ def compare(
         ignored = np.zeros(len(bars), bool)
         reasons = np.full(len(bars), None, dtype=object)
         for rule in ignore:
-            hit = (
-                divergent & ~ignored & np.array([rule.matches(symbol, name, t) for t in bars], bool)
-            )
+            hit = divergent & ~ignored & rule.mask(symbol, name, bars)
             ignored |= hit
             reasons[hit] = rule.reason
         stats = _summary(metric.kind, live_v, calc_v, error, match, ignored)
@@ -193,30 +192,41 @@ def _state_extras(live: pd.Series, calc: pd.Series) -> dict:
 def state_change_lags(live: pd.Series, calc: pd.Series, max_lag: int = MAX_LAG_MINUTES) -> dict:
     """How late (minutes; negative = early) calculated state changes come
     relative to live ones: each live change to state S is paired with the
-    nearest calculated change to S within ``max_lag`` minutes."""
-    live_changes = _changes(live)
-    calc_changes = _changes(calc)
-    lags = []
-    for when, state in live_changes:
-        candidates = [(c - when) / pd.Timedelta(minutes=1) for c, s in calc_changes if s == state]
-        near = [lag for lag in candidates if abs(lag) <= max_lag]
-        if near:
-            lags.append(min(near, key=lambda lag: (abs(lag), lag)))
-    lag_array = np.asarray(lags, float)
+    nearest calculated change to S within ``max_lag`` minutes (on equal
+    distance, the earlier one).  O(n log n): a binary search per live change
+    among the calculated changes to the same state."""
+    live_at, live_to = _changes(live)
+    calc_at, calc_to = _changes(calc)
+    lags = np.empty(0)
+    for state in np.unique(live_to):
+        when = live_at[live_to == state]
+        candidates = calc_at[calc_to == state]  # sorted: changes come in time order
+        if not candidates.size:
+            continue
+        right = np.searchsorted(candidates, when, side="left")
+        after = candidates[np.minimum(right, candidates.size - 1)]
+        before = candidates[np.maximum(right - 1, 0)]
+        lag_after = np.where(right < candidates.size, after - when, np.iinfo(np.int64).max)
+        lag_before = np.where(right > 0, before - when, np.iinfo(np.int64).min)
+        # nearest; on a tie the earlier (negative) lag, as min by (|lag|, lag)
+        best = np.where(np.abs(lag_before.astype(float)) <= lag_after, lag_before, lag_after)
+        best_minutes = best.astype(float) / MINUTE_NS
+        lags = np.concatenate([lags, best_minutes[np.abs(best_minutes) <= max_lag]])
     return {
-        "live_changes": len(live_changes),
-        "calculated_changes": len(calc_changes),
-        "changes_matched": len(lags),
-        "changes_matched_share": len(lags) / len(live_changes) if live_changes else None,
-        "median_lag_minutes": float(np.median(lag_array)) if lags else None,
-        "median_abs_lag_minutes": float(np.median(np.abs(lag_array))) if lags else None,
+        "live_changes": int(live_at.size),
+        "calculated_changes": int(calc_at.size),
+        "changes_matched": int(lags.size),
+        "changes_matched_share": lags.size / live_at.size if live_at.size else None,
+        "median_lag_minutes": float(np.median(lags)) if lags.size else None,
+        "median_abs_lag_minutes": float(np.median(np.abs(lags))) if lags.size else None,
     }
 
 
-def _changes(states: pd.Series) -> list[tuple[pd.Timestamp, str]]:
+def _changes(states: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Times (int64 ns) and new states of every change of ``states``."""
     values = states.to_numpy()
     changed = np.flatnonzero(values[1:] != values[:-1]) + 1
-    return [(states.index[i], values[i]) for i in changed]
+    return pd.DatetimeIndex(states.index).as_unit("ns").asi8[changed], values[changed]
 
 
 def value_area_iou(live: pd.DataFrame, calc: pd.DataFrame, tick_size: float) -> dict:
@@ -245,7 +255,7 @@ def episodes(minutes: pd.DatetimeIndex) -> dict:
     longest runs (at most 20) with their first minute."""
     if not len(minutes):
         return {"count": 0, "longest": 0, "runs": []}
-    steps = np.diff(minutes.asi8) != 60_000_000_000
+    steps = np.diff(minutes.asi8) != MINUTE_NS
     starts = np.r_[0, np.flatnonzero(steps) + 1]
     lengths = np.diff(np.r_[starts, len(minutes)])
     order = np.lexsort((starts, -lengths))[:_MAX_EPISODES]

@@ -47,12 +47,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from calculators import STATES, InvalidInputError, Params
-from fixtures import LIVE_COLUMNS
-from parity.cli.errors import ParityError
 from parity.db.names import TableNames
+from parity.db.tables import LIVE_COLUMNS
+from parity.errors import ParityError
 from parity.harness.metrics import METRICS
 
 __all__ = ["Check", "HarnessConfig", "IgnoreRule", "LiveSchema", "load_config"]
@@ -118,13 +119,19 @@ class IgnoreRule:
     start: pd.Timestamp | None = None
     end: pd.Timestamp | None = None
 
-    def matches(self, symbol: str, metric: str, minute: pd.Timestamp) -> bool:
-        return (
-            (self.metric is None or self.metric == metric)
-            and (self.symbol is None or self.symbol == symbol)
-            and (self.start is None or minute >= self.start)
-            and (self.end is None or minute < self.end)
-        )
+    def mask(self, symbol: str, metric: str, minutes: pd.DatetimeIndex) -> np.ndarray:
+        """Which of ``minutes`` (bars of ``metric`` on ``symbol``) the rule
+        covers: a boolean array, vectorised over the minutes."""
+        if (self.metric is not None and self.metric != metric) or (
+            self.symbol is not None and self.symbol != symbol
+        ):
+            return np.zeros(len(minutes), bool)
+        hit = np.ones(len(minutes), bool)
+        if self.start is not None:
+            hit &= minutes >= self.start
+        if self.end is not None:
+            hit &= minutes < self.end
+        return hit
 
 
 @dataclass(frozen=True)

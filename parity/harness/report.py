@@ -20,13 +20,15 @@ import numpy as np
 import pandas as pd
 
 from parity import __version__
-from parity.harness import svg
+from parity.common import svg
+from parity.common.page import TEMPLATES, render_page
 from parity.harness.runner import SymbolResult
 from parity.io.atomic import atomic_directory
 
 __all__ = ["build_report", "render_html", "render_junit", "render_markdown", "write_report"]
 
-_TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "report.html"
+#: The body of the parity report, put in the shared page (`parity.common.page`).
+_TEMPLATE = TEMPLATES / "report.html"
 #: The figures of the Markdown summary table: (label, metric, statistic, format).
 SUMMARY_FIGURES = (
     ("state agreement", "state", "match_rate", "{:.1%}"),
@@ -174,14 +176,16 @@ def render_html(report: Mapping, results: Sequence[SymbolResult]) -> str:
         f"<td>{'pass' if v['passed'] else 'FAIL'}</td></tr>"
         for v in report["gate"]
     )
-    return Template(_TEMPLATE.read_text(encoding="utf-8")).substitute(
-        verdict=html.escape(report["verdict"].upper()),
-        verdict_class="ok" if report["verdict"] == "pass" else "bad",
+    verdict = report["verdict"].upper()
+    body = Template(_TEMPLATE.read_text(encoding="utf-8")).substitute(
         run=html.escape(json.dumps(report["run"], indent=1)),
         gate_rows=gate_rows or "<tr><td colspan=4>no thresholds configured</td></tr>",
         summary=_markdown_table_html(report),
         sections="".join(sections),
     )
+    verdict_class = "ok" if report["verdict"] == "pass" else "bad"
+    heading = f'Parity report: <span class="{verdict_class}">{html.escape(verdict)}</span>'
+    return render_page(f"Parity report: {verdict}", body, heading)
 
 
 def _markdown_table_html(report: Mapping) -> str:

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from calculators import OUTPUT_COLUMNS, compute
-from parity.backtesting.trades import trade_parity
+from calculators.timeutil import MINUTE_NS
+from parity.common.trades import trade_parity
 from parity.db.connect import connect
 from parity.harness.compare import Comparison, compare
 from parity.harness.config import HarnessConfig
@@ -175,7 +176,7 @@ def window_fingerprints(
         candles[["open", "high", "low", "close", "volume"]].to_numpy(np.float64)
     )
     ends = np.searchsorted(times, minutes.asi8, side="right")
-    starts = np.searchsorted(times, minutes.asi8 - lookback * 60_000_000_000, side="right")
+    starts = np.searchsorted(times, minutes.asi8 - lookback * MINUTE_NS, side="right")
     prints = []
     for first, last in zip(starts, ends, strict=True):
         digest = hashlib.sha256(times[first:last].tobytes())

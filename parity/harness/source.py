@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from parity.cli.errors import ParityError
 from parity.db.connect import read_only
 from parity.db.schema import list_symbols, symbol_info
-from parity.db.store import LIVE_TABLES, read_candles, read_live_rows, time_range
+from parity.db.store import LIVE_COLUMNS, read_candles, read_live_rows, time_range
+from parity.errors import ParityError
 from parity.harness.align import align_rows, bar_of
 from parity.harness.config import HarnessConfig
 
@@ -50,7 +50,7 @@ def live_symbols(conn, config: HarnessConfig) -> list[str]:
     found = []
     with read_only(conn):
         for row in list_symbols(conn, tables["symbols"]):
-            if any(time_range(conn, tables[t], row.id) for t in LIVE_TABLES):
+            if any(time_range(conn, tables[t], row.id) for t in LIVE_COLUMNS):
                 found.append(row.symbol)
     return found
 
@@ -78,7 +78,7 @@ def load_symbol(
         candle_range = time_range(conn, tables["candles"], symbol_id)
         if candle_range is None:
             raise ParityError(f"symbol {symbol!r} has no candles")
-        live_ranges = [r for t in LIVE_TABLES if (r := time_range(conn, tables[t], symbol_id))]
+        live_ranges = [r for t in LIVE_COLUMNS if (r := time_range(conn, tables[t], symbol_id))]
         if not live_ranges and (start is None or end is None):
             raise ParityError(f"symbol {symbol!r} has no live rows; give --start and --end")
         if start is None:
@@ -91,7 +91,7 @@ def load_symbol(
             raise ParityError(f"symbol {symbol!r}: live rows and candles do not overlap")
         candles = read_candles(conn, symbol_id, start - lookback, end, tables["candles"])
         live, written, duplicates = {}, {}, {}
-        for table, columns in LIVE_TABLES.items():
+        for table, columns in LIVE_COLUMNS.items():
             rows = read_live_rows(
                 conn, table, symbol_id, start + offset * _MINUTE, end + offset * _MINUTE,
                 tables[table], id_column=schema.id_columns[table],

@@ -27,7 +27,7 @@ import pandas as pd
 import pyarrow
 
 from calculators import InvalidInputError, validate_candles, validate_trades
-from parity.cli.errors import ParityError
+from parity.errors import ParityError
 
 __all__ = [
     "CSV_EXACT_FLOATS",

@@ -10,10 +10,10 @@ import psycopg2.errors
 import pytest
 
 from parity.cli import main
-from parity.cli.errors import ParityError
 from parity.db import embedded
 from parity.db.connect import connect, read_only
 from parity.db.schema import apply_schema, ensure_symbol, list_symbols, symbol_info
+from parity.errors import ParityError
 
 pytestmark = pytest.mark.postgres
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from fixtures.replay import LIVE_COLUMNS, bar_open_time
 from parity.cli import main
 from parity.db.connect import connect
+from parity.db.meta import META_SCHEMA, META_TABLE, read_marker
 from parity.db.schema import list_symbols, symbol_info
 from parity.db.store import read_candles, read_live_rows
-from parity.worlds import META_SCHEMA, META_TABLE, read_marker
+from parity_fixtures.replay import LIVE_COLUMNS, bar_open_time
 
 pytestmark = pytest.mark.postgres
 

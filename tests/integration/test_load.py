@@ -11,7 +11,6 @@ import psycopg2
 import pytest
 
 from parity.cli import main
-from parity.cli.errors import ParityError
 from parity.db.connect import connect, read_only
 from parity.db.schema import apply_schema, ensure_symbol, symbol_info
 from parity.db.store import (
@@ -22,6 +21,7 @@ from parity.db.store import (
     write_live_rows,
     write_trades,
 )
+from parity.errors import ParityError
 from parity.io.tables import candles_frame, read_table, trades_frame
 
 pytestmark = pytest.mark.postgres

@@ -23,11 +23,11 @@ import psycopg2
 import pytest
 
 from calculators import Params, candles_from_trades
-from fixtures.replay import Imperfections, replay_live_rows
-from fixtures.simulator import simulate_trades
 from parity.cli import main
 from parity.db.schema import apply_schema, ensure_symbol
 from parity.db.store import write_candles, write_live_rows, write_trades
+from parity_fixtures.replay import Imperfections, replay_live_rows
+from parity_fixtures.simulator import simulate_trades
 
 pytestmark = pytest.mark.postgres
 

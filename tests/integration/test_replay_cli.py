@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 
 from calculators import Params, compute_from_trades
-from fixtures.replay import LIVE_COLUMNS, Imperfections, bar_open_time, replay_live_rows
 from parity.cli import main
 from parity.db.connect import connect
 from parity.db.schema import symbol_info
 from parity.db.store import read_live_rows, read_trades
+from parity_fixtures.replay import LIVE_COLUMNS, Imperfections, bar_open_time, replay_live_rows
 
 pytestmark = pytest.mark.postgres
 

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from calculators import candles_from_trades
-from fixtures.simulator import simulate, simulate_trades
 from parity.cli import main
 from parity.cli.commands import simulate as simulate_command
+from parity_fixtures.simulator import simulate, simulate_trades
 
 
 def _run(capsys, *args: str) -> tuple[int, str, str]:

@@ -52,9 +52,7 @@ def test_flow_identities(candles, estimator, lookback, df):
     np.testing.assert_allclose(buy + sell, volume, rtol=1e-12, atol=0)
     # delta is 2 * buy - volume exactly (one rounding), buy - sell up to rounding
     assert (out["delta"].to_numpy() == 2.0 * buy - volume).all()
-    np.testing.assert_allclose(
-        out["delta"].to_numpy(), buy - sell, rtol=0, atol=1e-12 * volume.max()
-    )
+    np.testing.assert_allclose(out["delta"].to_numpy(), buy - sell, rtol=0, atol=1e-12 * volume.max())
     assert (np.abs(buy - sell) <= volume * (1 + 1e-12)).all()
     # pressures: percent within 0..100 exactly, summing to 100
     bp, sp = out["buy_pressure"].to_numpy(), out["sell_pressure"].to_numpy()

@@ -14,10 +14,10 @@ import pytest
 from backtest import STAT_KEYS, TRADE_COLUMNS, BacktestResult, compute_stats
 from backtest.stats import max_drawdown_pct, sharpe_ratio
 from calculators import Params
+from calculators.timeutil import MINUTE_NS
 
 T0 = pd.Timestamp("2024-01-01 00:00", tz="UTC")
 DOC = Path(__file__).resolve().parents[2] / "docs" / "backtest.md"
-MINUTE_NS = 60_000_000_000
 
 
 def trades_frame(rows) -> pd.DataFrame:

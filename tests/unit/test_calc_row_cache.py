@@ -27,11 +27,7 @@ def test_row_size_flips_give_the_same_profile_as_the_per_timestamp_api():
         params = Params(volume_spread=spread, lookback_period=30)
         batch = compute(candles, params)
         calc = BacktestVolumeProfileCalculator(params)
-        records = [
-            dict(ts=t, **row) for t, row in zip(index, candles.to_dict("records"), strict=True)
-        ]
+        records = [dict(ts=t, **row) for t, row in zip(index, candles.to_dict("records"), strict=True)]
         for i in range(0, n, 7):
             got = calc.calculate_profile(records[: i + 1])
-            assert (got["poc"], got["vah"], got["val"]) == tuple(
-                batch.iloc[i][["poc", "vah", "val"]]
-            )
+            assert (got["poc"], got["vah"], got["val"]) == tuple(batch.iloc[i][["poc", "vah", "val"]])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from parity.cli.errors import ParityError
 from parity.db.connect import connect, describe_dsn, redact_dsn
+from parity.errors import ParityError
 
 
 @pytest.mark.parametrize(

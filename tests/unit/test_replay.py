@@ -1,4 +1,4 @@
-"""`fixtures.replay`: the live engine's rows, their timing rule and the injected imperfections."""
+"""`parity_fixtures.replay`: the live engine's rows, their timing rule and the injected imperfections."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from calculators import InvalidInputError, Params, compute_from_trades
-from fixtures.replay import (
+from parity_fixtures.replay import (
     DEFAULT_WINDOW,
     LIVE_COLUMNS,
     Imperfections,
@@ -18,7 +18,7 @@ from fixtures.replay import (
     default_window,
     replay_live_rows,
 )
-from fixtures.simulator import simulate_trades
+from parity_fixtures.simulator import simulate_trades
 
 MINUTE = pd.Timedelta(minutes=1)
 

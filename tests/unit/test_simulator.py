@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from calculators import InvalidInputError, Params, candles_from_trades, validate_trades
-from fixtures.simulator import (
+from parity_fixtures.simulator import (
     REGIMES,
     SimulationResult,
     SimulatorConfig,

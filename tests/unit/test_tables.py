@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from calculators import InvalidInputError
-from parity.cli.errors import ParityError
 from parity.db.schema import infer_tick_size
+from parity.errors import ParityError
 from parity.io.tables import (
     SYNTHETIC_ID_STRIDE,
     candles_frame,

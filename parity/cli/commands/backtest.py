@@ -18,10 +18,10 @@ from backtest import BacktestEngine
 from calculators import compute
 from parity.backtesting.report import write_backtest
 from parity.backtesting.source import postgres_candle_source
-from parity.backtesting.trades import trade_parity
 from parity.cli.errors import EXIT_OK, ParityError
 from parity.cli.options import add_dsn_option, add_params_options, params_from_args
 from parity.cli.progress import progress_bar
+from parity.common.trades import trade_parity
 from parity.db.connect import connect, resolve_dsn
 from parity.harness.config import HarnessConfig
 from parity.harness.source import load_symbol

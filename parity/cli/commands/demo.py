@@ -18,7 +18,7 @@ import psycopg2
 
 from parity.cli.errors import EXIT_GATE_FAILED, EXIT_OK
 from parity.cli.options import add_dsn_option
-from parity.cli.output import print_summary
+from parity.cli.output import print_summary, world_lines
 from parity.db.connect import connect, database_error, redact_dsn, resolve_dsn
 from parity.harness import run_parity
 from parity.harness.config import load_config
@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         raise database_error(exc, dsn, "building the demo world") from None
     finally:
         conn.close()
-    for line in outcome.lines:
+    for line in world_lines(outcome):
         print(line, file=sys.stderr)
     config = load_config(DEMO_CONFIG)
     result = run_parity(dsn, config, [DEMO_SYMBOL], out=args.out, config_path=str(DEMO_CONFIG))

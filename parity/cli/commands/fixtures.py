@@ -20,6 +20,8 @@ from pathlib import Path
 import psycopg2
 
 from parity.cli.options import add_dsn_option
+from parity.cli.output import world_lines
+from parity.datadir import resolve_data_dir
 from parity.db.connect import connect, database_error, resolve_dsn
 from parity.worlds import (
     DEMO_DAYS,
@@ -30,7 +32,6 @@ from parity.worlds import (
     WorldOutcome,
     build_demo_world,
     build_real_world,
-    resolve_data_dir,
 )
 
 __all__ = ["register"]
@@ -119,7 +120,7 @@ def _build(args: argparse.Namespace, build) -> int:
         raise database_error(exc, dsn, f"building the {args.fixtures_command} world") from None
     finally:
         conn.close()
-    for line in outcome.lines:
+    for line in world_lines(outcome):
         print(line)
     verb = "built" if outcome.built else "checked"
     print(f"{outcome.name} world {verb} in {time.perf_counter() - began:.2f} s")

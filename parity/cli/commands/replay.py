@@ -6,7 +6,7 @@
     parity replay --symbol DEMO-USD --start 2025-01-30T00:00Z --end 2025-01-31T00:00Z --seed 3
     parity replay --symbol DEMO-USD --no-imperfections --replace
 
-Reads the symbol's stored trades, runs `fixtures.replay.replay_live_rows` (the
+Reads the symbol's stored trades, runs `parity_fixtures.replay.replay_live_rows` (the
 exact trade-tape path, `calculators.compute_from_trades`, with a live engine's
 imperfections) and appends the rows to ``volume_profile``, ``order_flow`` and
 ``market_state`` in one transaction.  ``candles`` and ``trades`` are never
@@ -22,11 +22,12 @@ import argparse
 
 import psycopg2
 
-from fixtures.replay import Imperfections
 from parity.cli.options import add_dsn_option, add_params_options, params_from_args
+from parity.cli.output import replay_lines
 from parity.db.connect import connect, database_error, resolve_dsn
 from parity.db.schema import apply_schema
-from parity.worlds import replay_lines, replay_symbol
+from parity.worlds import replay_symbol
+from parity_fixtures.replay import Imperfections
 
 __all__ = ["register"]
 

@@ -30,10 +30,10 @@ import numpy as np
 import pandas as pd
 
 from calculators.trades import candles_from_trades
-from fixtures.simulator import simulate
 from parity.cli.errors import ParityError
 from parity.cli.options import add_dsn_option
 from parity.io.atomic import atomic_file
+from parity_fixtures.simulator import simulate
 
 __all__ = ["register", "run", "write_candles_csv", "write_outputs", "write_trades_csv"]
 

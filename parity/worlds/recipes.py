@@ -1,24 +1,22 @@
-"""Ready-made worlds in PostgreSQL: a symbol's live rows replayed from its trades,
-the simulated demo world and the real-data world.
+"""The recipes of the ready-made worlds: a symbol's live rows replayed from its
+trades, the simulated demo world and the real-data world.
 
-- `replay_symbol`: read a symbol's trades, run `fixtures.replay.replay_live_rows`
+- `replay_symbol`: read a symbol's trades, run `parity_fixtures.replay.replay_live_rows`
   and append the rows to the three live tables (``parity replay``).
 - `build_demo_world`: ``DEMO-USD``, simulated trades and candles plus 25 hours
   of replayed live rows at the end (``parity fixtures demo``).
 - `build_real_world`: the real XRP/ETH tape and candles with 25 hours of
   replayed live rows, plus candle-only symbols (``parity fixtures real``).
 
-A world is marked as built in ``parity_meta.parity_fixtures`` (one row per
-world: the parameters it was built with and what it holds), never in the live
-tables; building it again with the same parameters does nothing.  Like the rest
-of ``parity.db``, nothing here commits: the caller owns the transaction, so a
+A world is marked as built in ``parity_meta.parity_fixtures`` (`parity.db.meta`;
+one row per world: the parameters it was built with and what it holds), never
+in the live tables; building it again with the same parameters does nothing.
+Like ``parity.db``, nothing here commits: the caller owns the transaction, so a
 failure leaves nothing half-built.  Details: ``docs/fixtures.md``.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,42 +24,33 @@ from typing import Any
 
 import pandas as pd
 import psycopg2.extensions
-from psycopg2 import sql
 
 from calculators.params import Params
+from calculators.timeutil import utc_time
 from calculators.trades import candles_from_trades
-from fixtures.replay import DEFAULT_WINDOW, Imperfections, LiveRows, replay_live_rows
-from fixtures.simulator import simulate
-from parity.cli.errors import ParityError
+from parity.db.live import count_live_rows, delete_live_rows, delete_symbol_rows
+from parity.db.meta import ensure_meta, lock_world, read_marker, write_marker
 from parity.db.schema import apply_schema, ensure_symbol, symbol_info
-from parity.db.store import LIVE_TABLES, read_trades, write_candles, write_live_rows, write_trades
+from parity.db.store import read_trades, write_candles, write_live_rows, write_trades
+from parity.errors import ParityError
 from parity.io.tables import candles_frame, read_table, trades_frame
+from parity_fixtures.replay import DEFAULT_WINDOW, Imperfections, LiveRows, replay_live_rows
+from parity_fixtures.simulator import simulate
 
 __all__ = [
     "DEMO_DAYS",
     "DEMO_SEED",
     "DEMO_SYMBOL",
-    "META_SCHEMA",
-    "META_TABLE",
     "REAL_CANDLE_FILES",
     "REAL_TRADE_SYMBOL",
     "ReplayOutcome",
     "WorldOutcome",
     "build_demo_world",
     "build_real_world",
-    "count_live_rows",
-    "delete_live_rows",
-    "ensure_meta",
-    "read_marker",
     "replay_symbol",
-    "resolve_data_dir",
 ]
 
 Connection = psycopg2.extensions.connection
-
-#: Where world markers live: a schema of its own, apart from the live tables.
-META_SCHEMA = "parity_meta"
-META_TABLE = "parity_fixtures"
 
 DEMO_SYMBOL = "DEMO-USD"
 DEMO_TICK_SIZE = 0.01
@@ -88,7 +77,6 @@ REAL_CANDLE_FILES = (
 # Bump when a world's construction changes, so stored worlds are rebuilt.
 _WORLD_VERSION = 1
 _MINUTE = pd.Timedelta(minutes=1)
-_META_LOCK = 7234402902  # serialises CREATE SCHEMA/TABLE IF NOT EXISTS (not race-free)
 
 
 # ----------------------------------------------------------------------------- replay
@@ -138,11 +126,11 @@ def replay_symbol(
     if not count:
         raise ParityError(f"symbol {symbol!r} has no trades to replay (load them first)")
     end_t = (
-        _utc(end)
+        utc_time(end, "end")
         if end is not None
         else pd.Timestamp(last).tz_convert("UTC").floor("min") + _MINUTE
     )
-    start_t = _utc(start) if start is not None else end_t - DEFAULT_WINDOW
+    start_t = utc_time(start, "start") if start is not None else end_t - DEFAULT_WINDOW
     trades = read_trades(conn, symbol_id, end=end_t)
     if trades.empty:
         raise ParityError(f"symbol {symbol!r} has no trades before {end_t.isoformat()}")
@@ -165,132 +153,22 @@ def replay_symbol(
     )
 
 
-def count_live_rows(
-    conn: Connection,
-    symbol_id: int,
-    start: pd.Timestamp | None = None,
-    end: pd.Timestamp | None = None,
-) -> int:
-    """Rows of ``symbol_id`` in the three live tables whose bar (``floor(ts) - 1 min``)
-    opened in ``[start, end)`` (whole minutes; either bound optional)."""
-    where, args = _live_where(symbol_id, start, end)
-    parts = sql.SQL(" + ").join(
-        sql.SQL("(SELECT count(*) FROM {} WHERE {})").format(sql.Identifier(t), where)
-        for t in LIVE_TABLES
-    )
-    with conn.cursor() as cur:
-        cur.execute(sql.SQL("SELECT {}").format(parts), args * len(LIVE_TABLES))
-        return int(cur.fetchone()[0])
-
-
-def delete_live_rows(
-    conn: Connection,
-    symbol_id: int,
-    start: pd.Timestamp | None = None,
-    end: pd.Timestamp | None = None,
-) -> int:
-    """Delete the rows `count_live_rows` counts; returns how many.  No commit."""
-    where, args = _live_where(symbol_id, start, end)
-    total = 0
-    with conn.cursor() as cur:
-        for table in LIVE_TABLES:
-            cur.execute(
-                sql.SQL("DELETE FROM {} WHERE {}").format(sql.Identifier(table), where), args
-            )
-            total += cur.rowcount
-    return total
-
-
-def _live_where(
-    symbol_id: int, start: pd.Timestamp | None, end: pd.Timestamp | None
-) -> tuple[sql.Composable, list[Any]]:
-    clauses = [sql.SQL("symbol_id = %s")]
-    args: list[Any] = [int(symbol_id)]
-    if start is not None:
-        clauses.append(sql.SQL("ts >= %s"))
-        args.append((_utc(start) + _MINUTE).to_pydatetime())
-    if end is not None:
-        clauses.append(sql.SQL("ts < %s"))
-        args.append((_utc(end) + _MINUTE).to_pydatetime())
-    return sql.SQL(" AND ").join(clauses), args
-
-
-# ----------------------------------------------------------------------------- markers
-
-
-def ensure_meta(conn: Connection) -> None:
-    """Create ``parity_meta.parity_fixtures`` if needed (idempotent; no commit).
-
-    Columns: ``name`` (the world, primary key), ``params`` (jsonb: what it was
-    built from), ``summary`` (jsonb: what it holds), ``built_at``.
-    """
-    with conn.cursor() as cur:
-        cur.execute("SELECT pg_advisory_xact_lock(%s)", (_META_LOCK,))
-        cur.execute(
-            sql.SQL(
-                "CREATE SCHEMA IF NOT EXISTS {schema}; "
-                "CREATE TABLE IF NOT EXISTS {table} ("
-                " name text PRIMARY KEY,"
-                " params jsonb NOT NULL,"
-                " summary jsonb NOT NULL,"
-                " built_at timestamptz NOT NULL DEFAULT now())"
-            ).format(
-                schema=sql.Identifier(META_SCHEMA),
-                table=sql.Identifier(META_SCHEMA, META_TABLE),
-            )
-        )
-
-
-def read_marker(conn: Connection, name: str) -> dict[str, Any] | None:
-    """``{"params": ..., "summary": ..., "built_at": ...}`` of world ``name``, or None."""
-    with conn.cursor() as cur:
-        cur.execute("SELECT to_regclass(%s)", (f"{META_SCHEMA}.{META_TABLE}",))
-        if cur.fetchone()[0] is None:
-            return None
-        cur.execute(
-            sql.SQL("SELECT params, summary, built_at FROM {} WHERE name = %s").format(
-                sql.Identifier(META_SCHEMA, META_TABLE)
-            ),
-            (name,),
-        )
-        row = cur.fetchone()
-    if row is None:
-        return None
-    return {"params": row[0], "summary": row[1], "built_at": row[2]}
-
-
-def _write_marker(conn: Connection, name: str, params: dict, summary: dict) -> None:
-    with conn.cursor() as cur:
-        cur.execute(
-            sql.SQL(
-                "INSERT INTO {} (name, params, summary, built_at) VALUES (%s, %s, %s, now()) "
-                "ON CONFLICT (name) DO UPDATE SET params = EXCLUDED.params, "
-                "summary = EXCLUDED.summary, built_at = EXCLUDED.built_at"
-            ).format(sql.Identifier(META_SCHEMA, META_TABLE)),
-            (name, json.dumps(params), json.dumps(summary)),
-        )
-
-
-def _lock_world(conn: Connection, name: str) -> None:
-    """Serialise two builds of the same world (until the transaction ends)."""
-    with conn.cursor() as cur:
-        cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"parity_fixtures:{name}",))
-
-
 # ----------------------------------------------------------------------------- worlds
 
 
 @dataclass(frozen=True, slots=True)
 class WorldOutcome:
     """What a world build did: ``built`` False when the world was already there
-    (nothing written); ``summary`` what the world holds; ``lines`` a report
-    for the user; ``seconds`` the wall time."""
+    (nothing written); ``summary`` what the world holds; ``lines`` notes on
+    the build; ``replay`` the replay it ran (None when nothing was built);
+    ``seconds`` the wall time.  The command line words them for the user."""
 
     name: str
     built: bool
     summary: dict[str, Any]
     lines: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    replay: ReplayOutcome | None = None
 
 
 def _existing_world(
@@ -301,7 +179,7 @@ def _existing_world(
     must be (re)built.  Applies the schema and takes the world's lock first."""
     apply_schema(conn)
     ensure_meta(conn)
-    _lock_world(conn, name)
+    lock_world(conn, name)
     marker = read_marker(conn, name)
     if marker is None:
         return None
@@ -321,7 +199,7 @@ def build_demo_world(
     conn: Connection, *, days: float = DEMO_DAYS, seed: int = DEMO_SEED
 ) -> WorldOutcome:
     """Make sure the demo world exists: ``DEMO-USD`` (tick 0.01), ``days`` days of
-    simulated trades and candles from 2025-01-01 (`fixtures.simulator.simulate`
+    simulated trades and candles from 2025-01-01 (`parity_fixtures.simulator.simulate`
     with ``seed``) and the live rows of the last 25 hours, replayed with the
     default imperfections and ``seed``.
 
@@ -350,7 +228,7 @@ def build_demo_world(
         return WorldOutcome("demo", False, marker["summary"], lines, time.perf_counter() - began)
 
     symbol_id = ensure_symbol(conn, DEMO_SYMBOL, DEMO_TICK_SIZE)
-    removed = _delete_symbol_rows(conn, symbol_id)
+    removed = delete_symbol_rows(conn, symbol_id)
     if removed:
         lines.append(f"deleted {removed:,} old rows of {DEMO_SYMBOL}")
     t0 = time.perf_counter()
@@ -368,7 +246,6 @@ def build_demo_world(
         f"simulated {DEMO_SYMBOL}: {days:g} days, {len(trades):,} trades, "
         f"{len(candles):,} candles ({t1 - t0:.2f} s); stored in {t2 - t1:.2f} s"
     )
-    lines.extend(replay_lines(replay))
     summary = {
         "symbols": {
             DEMO_SYMBOL: {
@@ -380,27 +257,8 @@ def build_demo_world(
         },
         "replay": _replay_summary(replay),
     }
-    _write_marker(conn, "demo", params, summary)
-    return WorldOutcome("demo", True, summary, lines, time.perf_counter() - began)
-
-
-def resolve_data_dir(given: str | Path | None = None) -> Path:
-    """The real-data directory: ``given``, else ``$PARITY_DATA_DIR``, else
-    ``../shared/data`` relative to the current directory, else relative to the
-    project root (the first that exists; the last candidate if none does)."""
-    if given:
-        return Path(given).expanduser()
-    env = os.environ.get("PARITY_DATA_DIR")
-    if env:
-        return Path(env).expanduser()
-    candidates = [
-        Path.cwd().parent / "shared" / "data",
-        Path(__file__).resolve().parents[2] / "shared" / "data",
-    ]
-    for path in candidates:
-        if path.is_dir():
-            return path
-    return candidates[-1]
+    write_marker(conn, "demo", params, summary)
+    return WorldOutcome("demo", True, summary, lines, time.perf_counter() - began, replay)
 
 
 def build_real_world(conn: Connection, data_dir: str | Path, *, seed: int = 0) -> WorldOutcome:
@@ -468,55 +326,9 @@ def build_real_world(conn: Connection, data_dir: str | Path, *, seed: int = 0) -
     t2 = time.perf_counter()
     lines.append(f"stored in {t2 - t1:.2f} s")
     replay = replay_symbol(conn, symbol, seed=seed, replace=True)
-    lines.extend(replay_lines(replay))
     summary["replay"] = _replay_summary(replay)
-    _write_marker(conn, "real", params, summary)
-    return WorldOutcome("real", True, summary, lines, time.perf_counter() - began)
-
-
-def replay_lines(outcome: ReplayOutcome) -> list[str]:
-    """A short human report of a replay: window, rows, imperfections, speed."""
-    live = outcome.live
-    inj = live.injected
-    imp = inj.imperfections
-    hours = (live.end - live.start) / pd.Timedelta(hours=1)
-    lines = [
-        f"replayed {outcome.symbol}: bars opened in [{_fmt(live.start)}, {_fmt(live.end)}) "
-        f"({hours:g} h, {inj.bars_in_window:,} bars with trades; "
-        f"{outcome.trades_read:,} trades read for the warm-up)",
-        f"rows written: {outcome.rows_written:,} ({live.rows_per_table:,} in each of "
-        f"{', '.join(LIVE_TABLES)})"
-        + (f"; {outcome.rows_deleted:,} old rows deleted first" if outcome.rows_deleted else ""),
-    ]
-    low, high = imp.write_delay_seconds
-    if high == 0:
-        delay = "write delay none (rows at the bar close)"
-    else:
-        drawn = (
-            f", drawn {inj.delay_min_seconds:.3f}..{inj.delay_max_seconds:.3f} s"
-            if live.rows_per_table
-            else ""
-        )
-        delay = f"write delay {low:g}..{high:g} s{drawn}"
-    if inj.gaps:
-        gaps = (
-            "; ".join(
-                f"restart gap {_fmt(g.start)} to {_fmt(g.end)} ({g.minutes} min)" for g in inj.gaps
-            )
-            + f" ({inj.bars_in_gaps} bars without rows)"
-        )
-    else:
-        gaps = "no restart gap"
-    if inj.duplicated:
-        shown = ", ".join(_fmt(t) for t in inj.duplicated[:5])
-        more = f" and {len(inj.duplicated) - 5} more" if len(inj.duplicated) > 5 else ""
-        dups = f"{len(inj.duplicated)} bars written twice ({shown}{more})"
-    else:
-        dups = "no duplicates"
-    lines.append(f"imperfections: {delay}; {gaps}; {dups}")
-    rate = outcome.rows_written / outcome.seconds if outcome.seconds > 0 else float("inf")
-    lines.append(f"replay elapsed {outcome.seconds:.2f} s, {rate:,.0f} rows/s")
-    return lines
+    write_marker(conn, "real", params, summary)
+    return WorldOutcome("real", True, summary, lines, time.perf_counter() - began, replay)
 
 
 def _replay_summary(outcome: ReplayOutcome) -> dict[str, Any]:
@@ -535,12 +347,12 @@ def _holds(conn: Connection, symbol: str, summary: dict[str, Any]) -> bool:
     try:
         symbol_id, _ = symbol_info(conn, symbol)
         loaded = summary["symbols"][symbol]
-        first, last = _utc(loaded["first_candle"]), _utc(loaded["last_candle"])
+        first, last = utc_time(loaded["first_candle"]), utc_time(loaded["last_candle"])
         replay = summary["replay"]
-        start, end = _utc(replay["start"]), _utc(replay["end"])
+        start, end = utc_time(replay["start"]), utc_time(replay["end"])
         expected_live = 3 * int(replay["rows_per_table"])
         expected_candles = int(loaded["candles"])
-    except (ParityError, KeyError, TypeError, ValueError):
+    except (ParityError, KeyError, TypeError, ValueError):  # InvalidInputError is a ValueError
         return False
     with conn.cursor() as cur:
         cur.execute(
@@ -551,29 +363,3 @@ def _holds(conn: Connection, symbol: str, summary: dict[str, Any]) -> bool:
     return candles == expected_candles and (
         count_live_rows(conn, symbol_id, start, end) == expected_live
     )
-
-
-def _delete_symbol_rows(conn: Connection, symbol_id: int) -> int:
-    total = delete_live_rows(conn, symbol_id)
-    with conn.cursor() as cur:
-        for table in ("trades", "candles"):
-            cur.execute(
-                sql.SQL("DELETE FROM {} WHERE symbol_id = %s").format(sql.Identifier(table)),
-                (int(symbol_id),),
-            )
-            total += cur.rowcount
-    return total
-
-
-def _utc(value: str | pd.Timestamp) -> pd.Timestamp:
-    try:
-        t = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        raise ParityError(f"{value!r} is not a time") from None
-    if t is pd.NaT:
-        raise ParityError(f"{value!r} is not a time")
-    return (t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")).as_unit("ns")
-
-
-def _fmt(t: pd.Timestamp) -> str:
-    return t.strftime("%Y-%m-%d %H:%M")

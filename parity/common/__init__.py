@@ -1,0 +1,11 @@
+"""Pieces both the parity harness and the backtest runs use, below both.
+
+- `parity.common.trades`: trade-level parity (the backtest's trades on the
+  candle-only indicators vs on the stored live rows);
+- `parity.common.svg`: the self-contained SVG charts of the HTML reports;
+- `parity.common.page`: the HTML page every report shares
+  (``parity/templates/base.html``).
+
+``parity.harness`` and ``parity.backtesting`` both import from here and never
+from each other.
+"""
