@@ -246,7 +246,10 @@ def _lookback(params: Params, name: str, value: Any, cache: dict) -> int:
     """An override of ``params.<name>`` checked as `Params` checks it (once per value)."""
     if value is None:
         return getattr(params, name)
-    checked = cache.get(value)
+    try:
+        checked = cache.get(value)
+    except TypeError:  # unhashable: Params refuses it
+        return getattr(params.replace(**{name: value}), name)
     if checked is None:
         checked = getattr(params.replace(**{name: value}), name)
         cache[value] = checked

@@ -129,6 +129,8 @@ class StreamingCalculator:
         bar's, a low not above an explicit ``row_size``, or a window wider than
         the profile allows; the calculator is then unchanged.
         """
+        if not isinstance(candle, Mapping):
+            raise InvalidInputError(f"a candle must be a mapping, not {type(candle).__name__}")
         key = "ts" if "ts" in candle else "timestamp"
         ts, o, h, lo, c, v, b = candle_values(candle, key)
         if self._last_ns is not None and ts <= self._last_ns:

@@ -153,3 +153,11 @@ def test_long_stream_compacts_and_grows_its_buffers():
     assert_bit_equal(
         stream_frame(StreamingCalculator(p), candle_dicts(candles), candles.index), want
     )
+
+
+def test_not_a_mapping_is_bad_input():
+    calc = StreamingCalculator()
+    for bad in (None, [1, 2, 3], "candle"):
+        with pytest.raises(InvalidInputError, match="mapping"):
+            calc.update(bad)
+    assert calc.snapshot()["bars"] == []
