@@ -55,7 +55,9 @@ def _step(
     bars held, first bar of the last window, first bar of the last CVD-momentum
     span (never below the window's first bar).  ``cached[0]``: the row size of
     the cached grid rows (-1 = none).  Commits only when the row is valid;
-    returns False (nothing committed) for a window wider than ``MAX_ROWS``.
+    returns False (nothing committed) for a window wider than ``MAX_ROWS``,
+    then the sizes the work arrays ``work`` need (larger than theirs when this
+    window needed more: returning arrays would cost more than the update).
     """
     knobs = Knobs(*knob_values)
     t = pointers[0]
@@ -78,12 +80,12 @@ def _step(
     )  # fmt: skip
     if np.isnan(out[0]):
         cached[0] = -1.0  # rows s..t may hold another grid now
-        return False, (buffers, scratch)
+        return False, buffers.shape[1], scratch.shape[0]
     cached[0] = rs
     pointers[0] = t + 1
     pointers[1] = s
     pointers[2] = m
-    return True, (buffers, scratch)
+    return True, buffers.shape[1], scratch.shape[0]
 
 
 class StreamingCalculator:
@@ -144,10 +146,13 @@ class StreamingCalculator:
             )
         if self._held == self._times.shape[0]:
             self._make_room()
-        ok, self._work = _step(
+        ok, levels, scratch = _step(
             self._bars, self._times, self._rows, self._pointers, self._cached, ts, o, h, lo, c, v,
             b, self._window_ns, self._momentum_ns, self._work, self._knobs, self._out,
         )  # fmt: skip
+        if levels != self._work[0].shape[1] or scratch != self._work[1].shape[0]:
+            # zeroed like the kernel's own grown buffers after use (`integrate` zeroes them)
+            self._work = (np.zeros((3, levels)), np.empty(scratch))
         if not ok:
             raise InvalidInputError(
                 f"the window spans more than {MAX_ROWS:,} profile rows; use a larger 'row_size'"
