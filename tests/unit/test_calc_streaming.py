@@ -161,3 +161,15 @@ def test_not_a_mapping_is_bad_input():
         with pytest.raises(InvalidInputError, match="mapping"):
             calc.update(bad)
     assert calc.snapshot()["bars"] == []
+
+
+def test_a_window_wider_than_the_work_arrays():
+    """A bar spanning thousands of profile rows: the work arrays grow, the rows stay exact."""
+    rows = [(100.0 + i, 100.5 + i, 99.5 + i, 100.0 + i, 1.0 + i) for i in range(0, 200, 3)]
+    rows += [(300.0, 1500.0, 250.0, 900.0, 5.0), (900.0, 901.0, 899.0, 900.5, 2.0)]
+    candles = frame(rows)
+    p = Params(row_size=0.5)
+    want = compute(candles, p)
+    assert_bit_equal(
+        stream_frame(StreamingCalculator(p), candle_dicts(candles), candles.index), want
+    )
