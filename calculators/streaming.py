@@ -5,12 +5,23 @@ arrays (a window's worth of slack after them, compacted when full: amortised
 O(1) bookkeeping per bar) and computes each new bar's row with
 `calculators.series.bar_row`, the very function `compute` runs for every bar.
 The window pointers advance exactly as `compute`'s ``searchsorted`` finds them,
-so every value equals `compute` on the same history bit for bit::
+so every value equals `compute` on the same history bit for bit:
 
-    calc = StreamingCalculator(Params())
-    row = calc.update({"ts": ts, "open": o, "high": h, "low": lo, "close": c, "volume": v})
-    saved = calc.snapshot()           # plain dict: pickle it or json.dumps it
-    calc = StreamingCalculator.restore(saved)
+    >>> import json
+    >>> calc = StreamingCalculator()
+    >>> row = calc.update({"ts": "2025-01-01T00:00Z", "open": 100.0, "high": 101.0,
+    ...                    "low": 99.0, "close": 100.5, "volume": 5.0})
+    >>> row["poc"], row["total_volume"], row["state"]
+    (100.5, 5.0, 'BALANCE')
+    >>> saved = json.dumps(calc.snapshot())       # on shutdown; restore on start
+    >>> calc = StreamingCalculator.restore(json.loads(saved))
+    >>> row = calc.update({"ts": "2025-01-01T00:01Z", "open": 100.5, "high": 101.5,
+    ...                    "low": 100.0, "close": 101.0, "volume": 3.0, "buy_volume": 2.0})
+    >>> row["total_volume"], row["delta"], row["cumulative_delta"]
+    (8.0, 1.0, 1.0)
+
+(The second bar's delta is ``2 * 2.0 - 3.0``; the first bar's estimate is
+50/50, the two bars' price changes being equal.)
 
 Why not add and remove each bar's volume from a running histogram: float sums
 depend on their order, so a histogram kept by add/remove drifts away from the
