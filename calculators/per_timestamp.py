@@ -97,15 +97,14 @@ class _Parsed:
     """A checked candle list: shallow copies of its mappings (to recognise it
     again), bar times (ns), the bar columns, and what was derived from them."""
 
-    __slots__ = ("bars", "copies", "low_min", "rows", "starts", "times")
+    __slots__ = ("bars", "copies", "rows", "starts", "times")
 
     def __init__(self, copies: list, times: np.ndarray, bars: np.ndarray) -> None:
         self.copies = copies
         self.times = times
         self.bars = bars  # (6, n): open, high, low, close, volume, buy_volume (NaN = unknown)
         self.starts: dict[int, int] = {}
-        self.rows: dict[tuple, tuple] = {}
-        self.low_min: float | None = None
+        self.rows: dict[tuple, list[float]] = {}
 
     def first_after(self, minutes: int) -> int:
         """Index of the first bar opened within ``minutes`` of the current bar."""
@@ -249,13 +248,14 @@ def _lookback(params: Params, name: str, value: Any, cache: dict) -> int:
     """An override of ``params.<name>`` checked as `Params` checks it (once per value)."""
     if value is None:
         return getattr(params, name)
+    key = (type(value), value)  # True == 1, but Params refuses True
     try:
-        checked = cache.get(value)
+        checked = cache.get(key)
     except TypeError:  # unhashable: Params refuses it
         return getattr(params.replace(**{name: value}), name)
     if checked is None:
         checked = getattr(params.replace(**{name: value}), name)
-        cache[value] = checked
+        cache[key] = checked
     return checked
 
 
