@@ -20,6 +20,22 @@ Buy share ``f`` of a bar's volume, by estimator (``v_buy = f * volume``):
   freedom.  ``sigma == 0`` gives ``f = 0.5``.  ``F`` is read from a table of
   16,385 points in ``u = z / (1 + |z|)`` with linear interpolation (abs. error
   below 1e-8), built once per distribution with SciPy.
+- ``"path"``, the bar's likely path (`calculators.bar_path.path_legs`): the
+  price moves ``previous close -> open`` (not for the window's first bar),
+  ``open -> first extreme``, ``first -> second extreme``, ``second extreme ->
+  close``; ``up`` = the sum of the rises, ``down`` = the sum of the falls
+  (price units), ``f = up / (up + down)``.  A bar that did not move at all
+  (``up + down == 0``: flat, and opened at the previous close) takes the tick
+  rule's current sign (``"tick"``): 1, 0, or 0.5 before any sign.  So
+  ``f - 0.5 = net change / (2 * path length)``: the back-and-forth of a bar
+  counts as two-sided trading, its net move as one-sided aggression.
+- ``"tick_bvc"``: the sign from the tick rule, the magnitude from BVC: ``f =
+  Phi(dP / sigma)`` (``"bvc_normal"``) on bars with ``dP != 0``; a bar with
+  ``dP == 0`` repeats the previous bar's share within the window (0.5 before
+  any change, or when ``sigma == 0``).
+
+Then, for every estimator, ``flow_gain`` ``g`` pushes the share away from
+50/50: ``f' = min(1, max(0, 0.5 + g * (f - 0.5)))`` (``g = 1``: unchanged).
 
 True flow: a candle with a ``buy_volume`` (the bar's aggressor-buy volume,
 as exchange klines and footprint exports carry it) uses that number, and the
@@ -41,9 +57,11 @@ from functools import lru_cache
 import numpy as np
 from numba import njit
 
+from calculators.bar_path import path_legs
+
 __all__ = ["ESTIMATOR_CODES", "buy_fractions", "cdf_table", "window_flow"]
 
-ESTIMATOR_CODES = {"clr": 0, "tick": 1, "bvc_normal": 2, "bvc_t": 3}
+ESTIMATOR_CODES = {"clr": 0, "tick": 1, "bvc_normal": 2, "bvc_t": 3, "path": 4, "tick_bvc": 5}
 _TABLE_POINTS = 16_385
 
 
@@ -51,17 +69,18 @@ _TABLE_POINTS = 16_385
 def cdf_table(estimator: str, df: float) -> np.ndarray:
     """CDF values on a uniform grid of ``u = z / (1 + |z|)`` in [-1, 1].
 
-    For ``bvc_normal`` the standard normal CDF, for ``bvc_t`` the Student-t
-    CDF with ``df`` degrees of freedom; an unused dummy for other estimators.
+    For ``bvc_normal`` and ``tick_bvc`` the standard normal CDF, for ``bvc_t``
+    the Student-t CDF with ``df`` degrees of freedom; an unused dummy for other
+    estimators.
     """
-    if estimator not in ("bvc_normal", "bvc_t"):
+    if estimator not in ("bvc_normal", "bvc_t", "tick_bvc"):
         return np.zeros(2)
     from scipy import special
 
     u = np.linspace(-1.0, 1.0, _TABLE_POINTS)
     with np.errstate(divide="ignore"):
         z = u / (1.0 - np.abs(u))
-    values = special.ndtr(z) if estimator == "bvc_normal" else special.stdtr(df, z)
+    values = special.ndtr(z) if estimator in ("bvc_normal", "tick_bvc") else special.stdtr(df, z)
     values[0], values[-1] = 0.0, 1.0
     values.setflags(write=False)
     return values
@@ -87,16 +106,19 @@ def buy_fractions(
     estimator: int,
     table: np.ndarray,
     out: np.ndarray,
+    gain: float = 1.0,
 ) -> None:
     """Write the estimated buy share (0..1) of bars ``start..end`` into
-    ``out[0 : end - start + 1]``, using only the bars of that window."""
+    ``out[0 : end - start + 1]``, using only the bars of that window.
+    ``estimator`` is a code of `ESTIMATOR_CODES`, ``table`` its `cdf_table`,
+    ``gain`` the ``flow_gain`` (see the module docstring)."""
     n = end - start + 1
     if estimator == 0:
         for k in range(n):
             i = start + k
             rng = high[i] - low[i]
             out[k] = (close[i] - low[i]) / rng if rng > 0 else 0.5
-    elif estimator == 1:
+    elif estimator == 1 or estimator == 4:
         sign = 0.0
         for k in range(n):
             i = start + k
@@ -106,6 +128,14 @@ def buy_fractions(
             elif change < 0:
                 sign = -1.0
             out[k] = 0.5 + 0.5 * sign
+            if estimator == 4:
+                up, down = _path_moves(open_[i], high[i], low[i], close[i])
+                if k > 0:
+                    gap = open_[i] - close[i - 1]
+                    up += max(gap, 0.0)
+                    down += max(-gap, 0.0)
+                if up + down > 0:
+                    out[k] = up / (up + down)
     else:
         mean = 0.0
         for k in range(n):
@@ -117,8 +147,32 @@ def buy_fractions(
         for k in range(n):
             var += (out[k] - mean) ** 2
         sigma = math.sqrt(var / n)
+        carry = 0.5
         for k in range(n):
-            out[k] = _cdf(out[k] / sigma, table) if sigma > 0 else 0.5
+            if estimator == 5:  # tick_bvc: a zero change repeats the previous share
+                if out[k] != 0.0 and sigma > 0:
+                    carry = _cdf(out[k] / sigma, table)
+                out[k] = carry
+            else:
+                out[k] = _cdf(out[k] / sigma, table) if sigma > 0 else 0.5
+    if gain != 1.0:
+        for k in range(n):
+            out[k] = min(1.0, max(0.0, 0.5 + gain * (out[k] - 0.5)))
+
+
+@njit(cache=True)
+def _path_moves(open_: float, high: float, low: float, close: float) -> tuple[float, float]:
+    """``(up, down)``: the rises and the falls (price units) along the bar's
+    path open -> first extreme -> second extreme -> close."""
+    first, second = path_legs(low, high, close, open_)
+    up = 0.0
+    down = 0.0
+    for a, b in ((open_, first), (first, second), (second, close)):
+        if b > a:
+            up += b - a
+        else:
+            down += a - b
+    return up, down
 
 
 @njit(cache=True)
@@ -135,6 +189,7 @@ def window_flow(
     estimator: int,
     table: np.ndarray,
     scratch: np.ndarray,
+    gain: float = 1.0,
 ) -> tuple[float, float, float, float, float, float, float]:
     """Order flow of the window ``start..end`` (inclusive).
 
@@ -144,12 +199,13 @@ def window_flow(
     every bar's shape, so a bar's estimate does not depend on which other bars
     carry true flow).  ``momentum_start`` is the first bar of the CVD-momentum
     span.  ``scratch`` is a work array of at least ``end - start + 1`` floats.
+    ``gain`` is ``flow_gain`` (1 = the estimator's share unchanged).
     Returns ``(buy_volume, sell_volume, delta, cumulative_delta, buy_pressure,
     sell_pressure, cvd_momentum)``: the last bar's buy and sell volume and its
     delta ``2 * buy_volume - volume``, then the window's figures (volume
     units; pressures in percent).
     """
-    buy_fractions(open_, high, low, close, start, end, estimator, table, scratch)
+    buy_fractions(open_, high, low, close, start, end, estimator, table, scratch, gain)
     buy_sum = 0.0
     vol_sum = 0.0
     momentum = 0.0

@@ -25,11 +25,11 @@ from calculators.errors import InvalidInputError
 __all__ = ["FLOW_ESTIMATORS", "VALUE_AREA_RULES", "VOLUME_SPREADS", "Params"]
 
 #: How a candle's volume is spread over the profile rows its range covers.
-VOLUME_SPREADS = ("close", "uniform", "typical")
+VOLUME_SPREADS = ("close", "uniform", "typical", "path")
 #: How the value area grows from the POC: one row or two rows at a time.
 VALUE_AREA_RULES = ("single", "pair")
 #: How a candle's volume is split into buy and sell volume.
-FLOW_ESTIMATORS = ("clr", "tick", "bvc_normal", "bvc_t")
+FLOW_ESTIMATORS = ("clr", "tick", "bvc_normal", "bvc_t", "path", "tick_bvc")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,15 +58,24 @@ class Params:
     - ``row_size`` (price, default None): the height of a profile row.  None
       picks, per window, the largest power of ten not above one basis point of
       the window's last close (BTC at 40,000 -> 1.0; XRP/ETH at 0.0014 -> 1e-7).
-    - ``volume_spread`` (``"close"`` default, ``"uniform"``, ``"typical"``): how
-      a candle's volume is laid over its rows.
+    - ``volume_spread`` (``"path"`` default, ``"close"``, ``"uniform"``,
+      ``"typical"``): how a candle's volume is laid over its rows; ``"path"``
+      follows the bar's likely path open -> nearer extreme -> other extreme ->
+      close (docs/calculators.md).
 
-    Order flow:
+    Order flow (used only for bars without a true ``buy_volume``):
 
-    - ``flow_estimator`` (``"bvc_t"`` default, ``"bvc_normal"``, ``"clr"``,
-      ``"tick"``): how a candle's buy volume is estimated.
+    - ``flow_estimator`` (``"path"`` default, ``"tick"``, ``"clr"``,
+      ``"bvc_normal"``, ``"bvc_t"``, ``"tick_bvc"``): how a candle's buy
+      volume is estimated.  The defaults of the estimator and the spread were
+      chosen by state kappa and trade match against the tick-exact path on
+      every data set measured (docs/accuracy.md, ``scripts/fidelity.py``).
     - ``bvc_df`` (degrees of freedom, default 0.25): of the Student-t CDF of
       ``"bvc_t"``.
+    - ``flow_gain`` (default 1.0, range (0, 100]): pushes every estimated buy
+      share away from 50/50: ``0.5 + flow_gain * (share - 0.5)``, clipped to
+      0..1 (1 = unchanged).  Markets whose bars are more one-sided than the
+      estimator says (thin markets) want > 1; a knob for ``parity calibrate``.
     - ``cvd_momentum_buckets`` (1-minute buckets, default 5): CVD momentum is the
       change of cumulative delta over this many buckets.
 
@@ -99,10 +108,11 @@ class Params:
     value_area_pct: float = 70.0
     value_area_rule: str = "pair"
     row_size: float | None = None
-    volume_spread: str = "close"
+    volume_spread: str = "path"
 
-    flow_estimator: str = "bvc_t"
+    flow_estimator: str = "path"
     bvc_df: float = 0.25
+    flow_gain: float = 1.0
     cvd_momentum_buckets: int = 5
 
     atr_period: int = 14
@@ -230,6 +240,7 @@ def _check_ranges(p: Params) -> None:
     need(0 < p.value_area_pct <= 100, "value_area_pct", "must be in (0, 100]")
     need(p.row_size is None or p.row_size > 0, "row_size", "must be > 0 or None (auto)")
     need(p.bvc_df > 0, "bvc_df", "must be > 0")
+    need(0 < p.flow_gain <= 100, "flow_gain", "must be in (0, 100]")
     need(1 <= p.cvd_momentum_buckets <= 10_080, "cvd_momentum_buckets", "must be 1..10080")
     need(1 <= p.atr_period <= 1_000, "atr_period", "must be 1..1000 bars")
     for name, choices in _CHOICES.items():

@@ -37,6 +37,7 @@ from calculators.market_state import STATES, classify_state
 from calculators.params import Params
 from calculators.records import candle_values
 from calculators.series import (
+    GRID_ROWS,
     WIDTH,
     Knobs,
     bar_arrays,
@@ -157,7 +158,7 @@ def _window_row(bars, start, momentum_start, work, knob_values, out):
     buy_volume) over the window from ``start``; returns the work arrays."""
     knobs = Knobs(*knob_values)
     end = bars.shape[1] - 1
-    rows = np.empty((3, end - start + 1), np.int64)
+    rows = np.empty((GRID_ROWS, end - start + 1), np.int64)
     _, buffers, scratch = bar_row(
         bars[0], bars[1], bars[2], bars[3], bars[4], bars[5], start, end, momentum_start, rows,
         start, -1.0, work[0], work[1], knobs, out,

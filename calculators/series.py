@@ -101,6 +101,7 @@ class Knobs(NamedTuple):
     step: int  # VALUE_AREA_CODES
     estimator: int  # ESTIMATOR_CODES
     table: np.ndarray  # cdf_table
+    flow_gain: float  # estimated buy shares pushed from 50/50 by this factor
     poc_threshold: float  # percent
     momentum_threshold: float  # percent
     cvd_threshold: float  # points
@@ -121,6 +122,7 @@ def kernel_knobs(params: Params) -> Knobs:
         VALUE_AREA_CODES[params.value_area_rule],
         ESTIMATOR_CODES[params.flow_estimator],
         cdf_table(params.flow_estimator, params.bvc_df),
+        params.flow_gain,
         params.poc_distance_threshold,
         params.momentum_threshold,
         params.cvd_pressure_threshold,
@@ -194,6 +196,8 @@ def frame_from_output(out: np.ndarray, index: pd.DatetimeIndex) -> pd.DataFrame:
 
 
 _CHUNK = 2048
+#: Grid rows `bar_rows` writes per bar (low, high, peak, open).
+GRID_ROWS = 4
 #: Output columns of `bar_row`.
 WIDTH = len(OUTPUT_COLUMNS)
 
@@ -218,7 +222,7 @@ def bar_row(
     """
     rs = window_row_size(close[t], knobs.row_size)
     fresh = s if rs != cached_rs else t
-    bar_rows(high, low, close, fresh, t, rs, knobs.spread, rows[:, fresh - base :])
+    bar_rows(open_, high, low, close, fresh, t, rs, knobs.spread, rows[:, fresh - base :])
     poc, vah, val, total, buffers = profile_of_rows(
         rows, s - base, volume, s, t, rs, knobs.spread, knobs.value_area_pct, knobs.step, buffers
     )
@@ -235,7 +239,7 @@ def flow_into(open_, high, low, close, volume, true_buy, s, t, momentum_start, k
     least ``t - s + 1`` floats)."""
     flow = window_flow(
         open_, high, low, close, volume, true_buy, s, t, momentum_start, knobs.estimator,
-        knobs.table, scratch,
+        knobs.table, scratch, knobs.flow_gain,
     )  # fmt: skip
     for k in range(7):
         out[4 + k] = flow[k]
@@ -282,7 +286,7 @@ def _series_kernel(
         # Rows of the chunk's bars on the current window's grid, computed once
         # per bar, and again for the window only when the row size changes.
         base = window_start[first]
-        rows = np.empty((3, last - base + 1), np.int64)
+        rows = np.empty((GRID_ROWS, last - base + 1), np.int64)
         cached_rs = -1.0
         for t in range(first, last + 1):
             s = window_start[t]

@@ -8,20 +8,21 @@ The window pointers advance exactly as `compute`'s ``searchsorted`` finds them,
 so every value equals `compute` on the same history bit for bit:
 
     >>> import json
-    >>> calc = StreamingCalculator()
+    >>> calc = StreamingCalculator(Params(volume_spread="close", flow_estimator="clr"))
     >>> row = calc.update({"ts": "2025-01-01T00:00Z", "open": 100.0, "high": 101.0,
     ...                    "low": 99.0, "close": 100.5, "volume": 5.0})
-    >>> row["poc"], row["total_volume"], row["state"]
-    (100.5, 5.0, 'BALANCE')
+    >>> row["poc"], row["total_volume"], row["delta"], row["state"]
+    (100.5, 5.0, 2.5, 'BALANCE')
     >>> saved = json.dumps(calc.snapshot())       # on shutdown; restore on start
     >>> calc = StreamingCalculator.restore(json.loads(saved))
     >>> row = calc.update({"ts": "2025-01-01T00:01Z", "open": 100.5, "high": 101.5,
     ...                    "low": 100.0, "close": 101.0, "volume": 3.0, "buy_volume": 2.0})
     >>> row["total_volume"], row["delta"], row["cumulative_delta"]
-    (8.0, 1.0, 1.0)
+    (8.0, 1.0, 3.5)
 
-(The second bar's delta is ``2 * 2.0 - 3.0``; the first bar's estimate is
-50/50, the two bars' price changes being equal.)
+(clr puts 75 % of the first bar's volume on the buy side, its close being
+three quarters up its range: delta ``2 * 3.75 - 5``; the second bar carries its
+true buy volume: delta ``2 * 2 - 3``.)
 
 Why not add and remove each bar's volume from a running histogram: float sums
 depend on their order, so a histogram kept by add/remove drifts away from the
@@ -44,7 +45,7 @@ from calculators.errors import InvalidInputError
 from calculators.market_state import STATES
 from calculators.params import Params
 from calculators.records import candle_values
-from calculators.series import OUTPUT_COLUMNS, WIDTH, Knobs, bar_row, kernel_knobs
+from calculators.series import GRID_ROWS, OUTPUT_COLUMNS, WIDTH, Knobs, bar_row, kernel_knobs
 from calculators.timeutil import MINUTE_NS
 from calculators.volume_profile import MAX_ROWS, new_buffers
 
@@ -128,7 +129,7 @@ class StreamingCalculator:
     def _allocate(self, capacity: int) -> None:
         self._bars = np.empty((6, capacity))
         self._times = np.empty(capacity, np.int64)
-        self._rows = np.empty((3, capacity), np.int64)
+        self._rows = np.empty((GRID_ROWS, capacity), np.int64)
 
     def update(self, candle: Mapping[str, Any]) -> dict[str, Any]:
         """Add the next bar and return its row: the keys of `OUTPUT_COLUMNS`

@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from calculators.bar_path import path_legs
 from calculators.grid import auto_row_size, price_to_row, row_price
 
 __all__ = [
@@ -45,7 +46,7 @@ __all__ = [
 
 #: Volumes closer than this fraction of the window total count as equal.
 EQUAL = 1e-9
-SPREAD_CODES = {"close": 0, "uniform": 1, "typical": 2}
+SPREAD_CODES = {"close": 0, "uniform": 1, "typical": 2, "path": 3}
 VALUE_AREA_CODES = {"single": 1, "pair": 2}
 #: A window spanning more rows than this is refused (the row size is too small).
 MAX_ROWS = 2_000_000
@@ -57,8 +58,8 @@ def spread_candle(
     level: np.ndarray,
     low_row: int,
     high_row: int,
-    close_row: int,
-    typical_row: int,
+    peak_row: int,
+    open_row: int,
     volume: float,
     mode: int,
 ) -> None:
@@ -67,23 +68,40 @@ def spread_candle(
     Rows are relative to the window's lowest row.  After all candles,
     `integrate` turns ``level`` (volume per row, as steps) and ``ramp``
     (volume per row per row, as steps) into the histogram; each candle costs
-    O(1) whatever its range.
+    O(1) whatever its range.  ``peak_row`` is the close's row (modes 0 and 3)
+    or the typical price's row (mode 2); ``open_row`` is used by mode 3 only.
 
     mode 0 ("close"): all of it on the close's row.  mode 1 ("uniform"): equal
     parts on every row from low to high.  mode 2 ("typical"): a triangle
     peaking at the row of the typical price (high+low+close)/3, weight
     ``1 + d_max - |row - peak|`` where ``d_max`` is the peak's distance to the
-    farther end, so every row of the range gets some volume.
+    farther end, so every row of the range gets some volume.  mode 3
+    ("path"): the bar's likely path at constant speed, open -> nearer extreme
+    -> other extreme -> close (`calculators.bar_path.path_legs`); each of the three legs covers
+    its rows end to end, and every row of every leg gets the same share
+    ``volume / (rows of leg 1 + rows of leg 2 + rows of leg 3)``, so rows the
+    path crosses two or three times get two or three shares.
     """
     if mode == 0:
-        level[close_row] += volume
-        level[close_row + 1] -= volume
+        level[peak_row] += volume
+        level[peak_row + 1] -= volume
     elif mode == 1:
         share = volume / (high_row - low_row + 1)
         level[low_row] += share
         level[high_row + 1] -= share
+    elif mode == 3:
+        first, second = path_legs(low_row, high_row, peak_row, open_row)
+        a1, b1 = min(open_row, first), max(open_row, first)
+        a3, b3 = min(second, peak_row), max(second, peak_row)
+        share = volume / ((b1 - a1 + 1) + (high_row - low_row + 1) + (b3 - a3 + 1))
+        level[a1] += share
+        level[b1 + 1] -= share
+        level[low_row] += share
+        level[high_row + 1] -= share
+        level[a3] += share
+        level[b3 + 1] -= share
     else:
-        m = typical_row
+        m = peak_row
         d_max = max(m - low_row, high_row - m)
         left = m - low_row + 1
         right = high_row - m
@@ -215,6 +233,7 @@ def window_row_size(close: float, row_size: float) -> float:
 
 @njit(cache=True)
 def bar_rows(
+    open_: np.ndarray,
     high: np.ndarray,
     low: np.ndarray,
     close: np.ndarray,
@@ -225,26 +244,32 @@ def bar_rows(
     rows: np.ndarray,
 ) -> None:
     """Whole rows of bars ``first..last`` on a grid of ``row_size``, into
-    ``rows[:, 0 : last - first + 1]``: the low's row, the high's row and the
-    row the spread peaks on (the close's for "close", the typical price's for
-    "typical", clamped to the bar's rows: float rounding of (h + l + c) / 3 can
-    step outside them; unused for "uniform")."""
+    ``rows[:, 0 : last - first + 1]``: the low's row, the high's row, the
+    row the spread peaks on (the close's for "close" and "path", the typical
+    price's for "typical", clamped to the bar's rows: float rounding of (h + l
+    + c) / 3 can step outside them; unused for "uniform") and the open's row
+    (used by "path" only; else the low's row)."""
     for i in range(first, last + 1):
         k = i - first
         low_row = price_to_row(low[i], row_size)
         high_row = price_to_row(high[i], row_size)
         peak = low_row
-        if spread == 0:
+        open_row = low_row
+        if spread == 0 or spread == 3:
             peak = price_to_row(close[i], row_size)
         elif spread == 2:
             peak = price_to_row((high[i] + low[i] + close[i]) / 3.0, row_size)
+        if spread == 3:
+            open_row = min(max(price_to_row(open_[i], row_size), low_row), high_row)
         rows[0, k] = low_row
         rows[1, k] = high_row
         rows[2, k] = min(max(peak, low_row), high_row)
+        rows[3, k] = open_row
 
 
 @njit(cache=True)
 def window_profile_candles(
+    open_: np.ndarray,
     high: np.ndarray,
     low: np.ndarray,
     close: np.ndarray,
@@ -266,8 +291,8 @@ def window_profile_candles(
     ``MAX_ROWS`` rows.
     """
     rs = window_row_size(close[end], row_size)
-    rows = np.empty((3, end - start + 1), np.int64)
-    bar_rows(high, low, close, start, end, rs, spread, rows)
+    rows = np.empty((4, end - start + 1), np.int64)
+    bar_rows(open_, high, low, close, start, end, rs, spread, rows)
     return profile_of_rows(rows, 0, volume, start, end, rs, spread, value_area_pct, step, buffers)
 
 
@@ -299,10 +324,9 @@ def profile_of_rows(
         return np.nan, np.nan, np.nan, total, buffers
     buffers = _fit(buffers, n)
     for k in range(offset, offset + m):
-        peak = rows[2, k] - base
         spread_candle(
-            buffers[0], buffers[1], rows[0, k] - base, rows[1, k] - base, peak, peak,
-            volume[start + k - offset], spread,
+            buffers[0], buffers[1], rows[0, k] - base, rows[1, k] - base, rows[2, k] - base,
+            rows[3, k] - base, volume[start + k - offset], spread,
         )  # fmt: skip
     poc = integrate(buffers[0], buffers[1], n, total, buffers[2], spread == 2)
     lo, hi = value_area(buffers[2], n, total, poc, value_area_pct, step)

@@ -71,9 +71,11 @@ ESTIMATORS = (
     Estimator("clr", "clr"),
     Estimator("tick", "tick"),
     Estimator("bvc_normal", "bvc_normal"),
-    Estimator("bvc_t df 0.25 (default)", "bvc_t", 0.25),
+    Estimator("bvc_t df 0.25", "bvc_t", 0.25),
     Estimator("bvc_t df 1", "bvc_t", 1.0),
     Estimator("bvc_t df 4", "bvc_t", 4.0),
+    Estimator("tick_bvc", "tick_bvc"),
+    Estimator("path (default)", "path"),
 )
 
 
@@ -186,7 +188,7 @@ def measure(sets: list[DataSet], lookback: int) -> pd.DataFrame:
 def sensitivity(sets: list[DataSet]) -> pd.DataFrame:
     """bvc_t (df 0.25) at each of `SENSITIVITY_LOOKBACKS`, and 50/50, on the same bars:
     those opened after the longest lookback."""
-    default = next(e for e in ESTIMATORS if e.estimator == "bvc_t" and e.df == 0.25)
+    bvc = next(e for e in ESTIMATORS if e.estimator == "bvc_t" and e.df == 0.25)
     rows = []
     for ds in sets:
         keep = after_warmup(ds.bars, max(SENSITIVITY_LOOKBACKS))
@@ -196,7 +198,7 @@ def sensitivity(sets: list[DataSet]) -> pd.DataFrame:
         base = figures(estimate(ds.bars, ESTIMATORS[0], 60)[keep], ds.bars[keep])
         row["50/50"] = base["accuracy"]
         for lookback in SENSITIVITY_LOOKBACKS:
-            f = figures(estimate(ds.bars, default, lookback)[keep], ds.bars[keep])
+            f = figures(estimate(ds.bars, bvc, lookback)[keep], ds.bars[keep])
             row[f"acc {lookback}"] = f["accuracy"]
             row[f"corr {lookback}"] = f["corr"]
         rows.append(row)

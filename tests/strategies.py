@@ -21,9 +21,9 @@ from calculators import OUTPUT_COLUMNS, Params
 MINUTE = pd.Timedelta(minutes=1)
 T0 = pd.Timestamp("2024-03-01 00:00", tz="UTC")
 
-SPREADS = ("close", "uniform", "typical")
+SPREADS = ("close", "uniform", "typical", "path")
 RULES = ("single", "pair")
-ESTIMATORS = ("clr", "tick", "bvc_normal", "bvc_t")
+ESTIMATORS = ("clr", "tick", "bvc_normal", "bvc_t", "path", "tick_bvc")
 
 #: Minutes between consecutive bars: mostly 1, sometimes a gap (some longer than an hour).
 _STEPS = st.sampled_from([1, 1, 1, 1, 1, 1, 2, 3, 7, 30, 59, 60, 61, 150])
@@ -139,6 +139,7 @@ def params(draw, row_size: bool = False, **fixed):
         "cvd_momentum_buckets": draw(st.sampled_from([1, 3, 5, 20])),
         "atr_period": draw(st.sampled_from([1, 3, 14])),
         "bvc_df": draw(st.sampled_from([0.25, 1.0, 5.0])),
+        "flow_gain": draw(st.sampled_from([1.0, 1.0, 0.5, 2.0, 3.0])),
         "poc_distance_threshold": draw(st.sampled_from([0.01, 0.5, 1.5])),
         "momentum_threshold": draw(st.sampled_from([0.01, 0.3, 1.5])),
         "cvd_pressure_threshold": draw(st.sampled_from([1.0, 15.0, 60.0])),

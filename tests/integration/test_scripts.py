@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,7 +58,7 @@ def test_estimator_accuracy_quick_has_every_estimator_and_data_set(data_dir, tmp
     }
     estimators = [
         "50/50 baseline", "clr", "tick", "bvc_normal",
-        "bvc_t df 0.25 (default)", "bvc_t df 1", "bvc_t df 4",
+        "bvc_t df 0.25", "bvc_t df 1", "bvc_t df 4", "tick_bvc", "path (default)",
     ]  # fmt: skip
     for name in data_sets:
         assert [r[3] for r in main if r[0] == name] == estimators, name
@@ -93,7 +94,7 @@ def test_profile_accuracy_quick_has_every_model_rule_and_row_size(data_dir, tmp_
     combos = {(r[0], r[1], r[2]) for r in rows}
     assert combos == {
         (spread, rule, size)
-        for spread in ("close", "uniform", "typical")
+        for spread in ("close", "uniform", "typical", "path")
         for rule in ("pair", "single")
         for size in ("auto", "1e-08")
     }
@@ -104,11 +105,86 @@ def test_profile_accuracy_quick_has_every_model_rule_and_row_size(data_dir, tmp_
             median, p95 = (float(x) for x in cell.split(" / "))
             assert 0 <= median <= p95
     ranked = [r[1] for r in _table_rows(proc.stdout) if len(r) == 6 and r[0] != "rank"]
-    assert sorted(ranked) == ["close", "typical", "uniform"]
+    assert sorted(ranked) == ["close", "path", "typical", "uniform"]
     assert "**Best spreading model on these files:" in proc.stdout
     text = doc.read_text()
     assert "stale table" not in text and proc.stdout.strip() in text
     assert text.endswith(end + "\n\nprose after\n")
+
+
+def _fidelity():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import fidelity
+    finally:
+        sys.path.pop(0)
+    return fidelity
+
+
+def test_fidelity_warmup_mask_leaves_out_the_first_hour_of_every_stretch() -> None:
+    fidelity = _fidelity()
+    t0 = pd.Timestamp("2024-01-01", tz="UTC")
+    minutes = [0, 1, 59, 60, 61, 130, 189, 190, 200]  # a 69-minute gap after minute 61
+    index = pd.DatetimeIndex([t0 + pd.Timedelta(minutes=m) for m in minutes])
+    # stretch 1 starts at 0: minutes >= 60 are kept; stretch 2 starts at 130: >= 190
+    assert fidelity.warmup_mask(index, 60).tolist() == [
+        False, False, False, True, True, False, False, True, True,
+    ]  # fmt: skip
+
+
+def test_fidelity_functions_on_a_small_slice(data_dir) -> None:
+    fidelity = _fidelity()
+    sets = fidelity.load_data_sets(data_dir, days=0.25, seeds=(11,), sim_days=0.25)
+    names = [ds.name for ds in sets]
+    assert names == [
+        "XRP/ETH tape", "LTC/USDT tape", "BTC/USDT tape", "BTC/USDT perp tape",
+        "LINK perp (true flow)", "AVAX perp (true flow)", "DOT perp (true flow)",
+        "simulated seed 11",
+    ]  # fmt: skip
+    default = fidelity.Setting("default", {})
+    tick = fidelity.Setting("tick", {"flow_estimator": "tick"})
+    results = fidelity.measure(sets, [default, tick], with_buy_volume=True)
+    by = {(r["data set"], r["candles"], r["setting"]): r for _, r in results.iterrows()}
+    for (name, candles, _), r in by.items():
+        if name.startswith("BTC"):
+            # minutes long: nothing after the one-hour warm-up, only the per-bar volume
+            assert r["bars"] == 0 and pd.isna(r["kappa"]) and 0.0 < r["vol_acc"] <= 1.0
+            continue
+        assert r["bars"] > 200
+        assert 0.0 <= r["agreement"] <= 1.0 and -1.0 <= r["kappa"] <= 1.0
+        assert r["matched"] <= min(r["candidate_trades"], r["reference_trades"])
+        if r["candidate_trades"] + r["reference_trades"]:
+            union = r["candidate_trades"] + r["reference_trades"] - r["matched"]
+            assert r["match"] == pytest.approx(r["matched"] / union)
+        if candles == "OHLCV + buy_volume":
+            assert r["vol_acc"] == pytest.approx(1.0)  # the true flow, spliced in
+    # on a true-flow candle file the candidate given its own buy volume is the reference
+    link = next(ds for ds in sets if ds.kind == "flow")
+    p = fidelity.Params()
+    same = fidelity.fidelity(
+        link.bars,
+        fidelity.reference_frame(link, p),
+        fidelity.candidate_frame(link, p, with_buy_volume=True),
+        p,
+    )
+    assert same["agreement"] == 1.0 and same["kappa"] == 1.0 and same["vol_acc"] == 1.0
+    assert same["match"] in (1.0, None)
+    table = fidelity.render(results, "test")
+    assert "| XRP/ETH tape | OHLCV | default |" in table
+    assert "too short for a state or a trade" in table
+
+
+def test_fidelity_main_writes_its_section(data_dir, tmp_path) -> None:
+    start, end = "<!-- fidelity-table:start -->", "<!-- fidelity-table:end -->"
+    doc = _doc(tmp_path, start, end)
+    proc = _run(
+        "scripts/fidelity.py", "--days", "0.15", "--data-dir", str(data_dir),
+        "--write", "--doc", str(doc),
+    )  # fmt: skip
+    assert "path (default)" in proc.stdout and "path / pair (default)" in proc.stdout
+    assert "OHLCV + buy_volume" in proc.stdout
+    text = doc.read_text()
+    assert "stale table" not in text and proc.stdout.strip() in text
 
 
 def test_bench_calculators_small_prints_one_json_document(data_dir) -> None:

@@ -39,14 +39,32 @@ def ref_rows(price: float | Fraction, row_size: float) -> int:
     return math.floor(Fraction(price) / Fraction(row_size))
 
 
-def ref_histogram(high, low, close, volume, row_size: float, spread: str):
+def ref_path_rows(lo: int, hi: int, o: int, c: int) -> list[int]:
+    """Every row the bar's path open -> nearer extreme -> other extreme -> close
+    covers, leg by leg (a row once per leg that covers it)."""
+    if hi - o < o - lo:
+        first, second = hi, lo
+    elif o - lo < hi - o:
+        first, second = lo, hi
+    else:  # equally near: the extreme farther from the close first, else the high
+        first, second = (lo, hi) if hi - c < c - lo else (hi, lo)
+    legs = [(o, first), (first, second), (second, c)]
+    return [r for a, b in legs for r in range(min(a, b), max(a, b) + 1)]
+
+
+def ref_histogram(high, low, close, volume, row_size: float, spread: str, open_=None):
     """``(base_row, [volume of each row])``, built candle by candle, row by row."""
+    open_ = close if open_ is None else open_
     lows = [ref_rows(x, row_size) for x in low]
     highs = [ref_rows(x, row_size) for x in high]
     base = min(lows)
     hist = [0.0] * (max(highs) - base + 1)
-    for lo, hi, h, lw, c, v in zip(lows, highs, high, low, close, volume, strict=True):
-        if spread == "close":
+    for lo, hi, h, lw, c, o, v in zip(lows, highs, high, low, close, open_, volume, strict=True):
+        if spread == "path":
+            visits = ref_path_rows(lo, hi, ref_rows(o, row_size), ref_rows(c, row_size))
+            for r in visits:
+                hist[r - base] += v / len(visits)
+        elif spread == "close":
             hist[ref_rows(c, row_size) - base] += v
         elif spread == "uniform":
             for r in range(lo, hi + 1):
@@ -109,11 +127,15 @@ def arrays(rows):
     return [np.array(col, dtype=np.float64) for col in zip(*rows, strict=True)]
 
 
-def kernel_candles(high, low, close, volume, row_size, spread, pct, rule, buffers=None):
-    """``(poc, vah, val, total, hist)`` of all the candles (one window)."""
+def kernel_candles(
+    high, low, close, volume, row_size, spread, pct, rule, buffers=None, open_=None
+):
+    """``(poc, vah, val, total, hist)`` of all the candles (one window); the
+    opens (read by the "path" spread only) default to the closes."""
     if buffers is None:
         buffers = new_buffers(4)
     poc, vah, val, total, buffers = window_profile_candles(
+        close if open_ is None else open_,
         high,
         low,
         close,
@@ -152,9 +174,10 @@ def kernel_histogram(hist: list[float], pct: float, step: int) -> tuple[int, int
     return int(poc) - 100, int(val) - 100, int(vah) - 100
 
 
-quarter_candles = tick_paths(1, 12, max_move=3).map(
-    lambda path: [(h * 0.25, lo * 0.25, c * 0.25) for _, h, lo, c in path]
+quarter_bars = tick_paths(1, 12, max_move=3).map(
+    lambda path: [(o * 0.25, h * 0.25, lo * 0.25, c * 0.25) for o, h, lo, c in path]
 )
+quarter_candles = quarter_bars.map(lambda bars: [bar[1:] for bar in bars])
 
 
 # --- the reference against the kernels ----------------------------------------------
@@ -181,7 +204,7 @@ def test_histogram_kernel_matches_reference_float_volumes(hist, pct, step):
 
 @given(
     data=st.data(),
-    candles=quarter_candles,
+    candles=quarter_bars,
     row_size=st.sampled_from([0.25, 0.5, 1.0]),
     spread=st.sampled_from(SPREADS),
     rule=st.sampled_from(RULES),
@@ -190,12 +213,12 @@ def test_histogram_kernel_matches_reference_float_volumes(hist, pct, step):
 def test_candle_kernel_matches_reference(data, candles, row_size, spread, rule, pct):
     vols = data.draw(st.lists(st.integers(0, 50).map(float), min_size=len(candles)))
     vols = vols[: len(candles)]
-    high, low, close = (np.array(c) for c in zip(*candles, strict=True))
+    open_, high, low, close = (np.array(c) for c in zip(*candles, strict=True))
     volume = np.array(vols)
     poc, vah, val, total, kernel_hist = kernel_candles(
-        high, low, close, volume, row_size, spread, pct, rule
+        high, low, close, volume, row_size, spread, pct, rule, open_=open_
     )
-    base, hist = ref_histogram(high, low, close, volume, row_size, spread)
+    base, hist = ref_histogram(high, low, close, volume, row_size, spread, open_)
     r_poc, r_val, r_vah = ref_profile(hist, pct, VALUE_AREA_CODES[rule])
     # row prices on a 0.25/0.5/1.0 grid are exact: row * row_size
     assert (poc, vah, val) == (

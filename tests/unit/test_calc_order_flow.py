@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from strategies import ESTIMATORS, candle_dicts, frame
 
-from calculators import BacktestOrderFlowCalculator, Params, compute
+from calculators import BacktestOrderFlowCalculator, InvalidInputError, Params, compute
 from calculators.order_flow import ESTIMATOR_CODES, buy_fractions, cdf_table
 
 FLOW = [
@@ -52,12 +52,12 @@ def student_t_cdf(z: float, df: float) -> float:
     return 0.5 + half if z >= 0 else 0.5 - half
 
 
-def fractions(rows, estimator, df=0.25):
+def fractions(rows, estimator, df=0.25, gain=1.0):
     """buy_fractions of candles ``(open, high, low, close)``, one window."""
     o, h, lo, c = (np.array(col, dtype=np.float64) for col in zip(*rows, strict=True))
     out = np.empty(len(rows))
     table = cdf_table(estimator, df)
-    buy_fractions(o, h, lo, c, 0, len(rows) - 1, ESTIMATOR_CODES[estimator], table, out)
+    buy_fractions(o, h, lo, c, 0, len(rows) - 1, ESTIMATOR_CODES[estimator], table, out, gain)
     return out
 
 
@@ -212,6 +212,88 @@ def test_bvc_first_bar_uses_its_own_open_and_sigma_zero_is_half():
         assert fractions(bars, est).tolist() == [0.5, 0.5]
 
 
+# --- path, tick_bvc and flow_gain -------------------------------------------------------
+
+PATH_BARS = [
+    # open, high, low, close, volume
+    (10.0, 12.0, 9.0, 11.0, 10.0),
+    (11.0, 11.0, 10.0, 10.0, 20.0),
+    (10.5, 10.5, 10.5, 10.5, 30.0),
+    (10.5, 10.5, 10.5, 10.5, 40.0),
+    (10.5, 10.75, 10.25, 10.5, 50.0),
+]
+
+
+def test_path_hand_case():
+    # bar 0 (first of the window: no gap leg): the low is nearer the open (1 < 2):
+    #   10 -> 9 (fall 1), 9 -> 12 (rise 3), 12 -> 11 (fall 1): f = 3 / 5 = 0.6
+    # bar 1: gap 11 -> 11 none; the high is the open (0 < 1): 11 -> 11, 11 -> 10 (fall 1),
+    #   10 -> 10: f = 0 / 1 = 0
+    # bar 2: gap 10 -> 10.5 (rise 0.5), a flat bar: f = 0.5 / 0.5 = 1
+    # bar 3: no gap, flat: no move -> the tick rule's sign, up since bar 2 (10.5 > 10): f = 1
+    # bar 4: open in the middle (0.25 each way) and close = open: both tie -> high first:
+    #   10.5 -> 10.75 (rise 0.25), 10.75 -> 10.25 (fall 0.5), 10.25 -> 10.5 (rise 0.25):
+    #   f = 0.5 / 1.0 = 0.5
+    got = fractions([b[:4] for b in PATH_BARS], "path")
+    assert got.tolist() == [0.6, 0.0, 1.0, 1.0, 0.5]
+    out = compute(frame(PATH_BARS), Params(flow_estimator="path", cvd_momentum_buckets=2))
+    last = out.iloc[-1]
+    # window buy: 6 + 0 + 30 + 40 + 25 = 101 of 150; last bar 25 / 25
+    assert (last["buy_volume"], last["sell_volume"], last["delta"]) == (25.0, 25.0, 0.0)
+    assert last["cumulative_delta"] == 2 * 101.0 - 150.0
+    assert last["buy_pressure"] == pytest.approx(100 * 101 / 150, rel=1e-12)
+    assert last["cvd_momentum"] == (2 * 40.0 - 40.0) + 0.0
+
+
+def test_path_flat_bars_before_any_sign_are_half():
+    bars = [(5.0, 5.0, 5.0, 5.0), (5.0, 5.0, 5.0, 5.0)]
+    assert fractions(bars, "path").tolist() == [0.5, 0.5]
+
+
+def test_path_share_is_half_plus_net_change_over_twice_the_path_length():
+    # the identity of the docstring on one bar with a gap: previous close 100, then
+    # open 101, high 104, low 100.5, close 103 -> the low is nearer (0.5 < 3):
+    # path 100 -> 101 -> 100.5 -> 104 -> 103: length 1 + 0.5 + 3.5 + 1 = 6, net +3
+    bars = [(100.0, 100.0, 100.0, 100.0), (101.0, 104.0, 100.5, 103.0)]
+    assert fractions(bars, "path")[1] == pytest.approx(0.5 + 3.0 / (2 * 6.0), rel=1e-15)
+
+
+def test_tick_bvc_hand_case():
+    # dP: bar 0 close - open = 1; bar 1: 0; bar 2: -1.  mean 0, sigma = sqrt(2 / 3).
+    # bar 0: Phi(1 / sigma); bar 1: no change -> repeats bar 0; bar 2: Phi(-1 / sigma)
+    bars = [(10.0, 11.0, 10.0, 11.0), (11.0, 11.5, 10.5, 11.0), (11.0, 11.0, 10.0, 10.0)]
+    sigma = math.sqrt(2.0 / 3.0)
+    up, down = phi(1.0 / sigma), phi(-1.0 / sigma)
+    assert fractions(bars, "tick_bvc") == pytest.approx([up, up, down], abs=1e-7)
+    # no change yet, or sigma 0: 0.5
+    flat = [(10.0, 10.0, 10.0, 10.0), (10.0, 10.5, 9.5, 10.0)]
+    assert fractions(flat, "tick_bvc").tolist() == [0.5, 0.5]
+
+
+@pytest.mark.parametrize("estimator", ["clr", "path", "bvc_normal"])
+def test_flow_gain_pushes_shares_away_from_half_and_clips(estimator):
+    bars = [b[:4] for b in PATH_BARS]
+    base = fractions(bars, estimator)
+    for gain in (0.5, 2.0, 3.0):
+        expected = np.clip(0.5 + gain * (base - 0.5), 0.0, 1.0)
+        assert fractions(bars, estimator, gain=gain) == pytest.approx(expected, abs=1e-15)
+
+
+def test_flow_gain_reaches_compute_and_the_per_timestamp_api():
+    # clr of bar 0 is (11 - 9) / 3 = 2/3; gain 2 -> 0.5 + 2 / 6 = 5/6 of volume 10
+    p = Params(flow_estimator="clr", flow_gain=2.0)
+    out = compute(frame(PATH_BARS[:1]), p)
+    assert out["buy_volume"].iloc[0] == pytest.approx(10.0 * 5.0 / 6.0, rel=1e-12)
+    flow = BacktestOrderFlowCalculator(p).calculate_flow(candle_dicts(frame(PATH_BARS[:1])))
+    assert flow["buy_volume"] == out["buy_volume"].iloc[0]
+
+
+@pytest.mark.parametrize("gain", [0.0, -1.0, 101.0])
+def test_flow_gain_out_of_range_is_refused(gain):
+    with pytest.raises(InvalidInputError, match="flow_gain"):
+        Params(flow_gain=gain)
+
+
 # --- doji and zero-volume bars, every estimator ------------------------------------------
 
 
@@ -230,7 +312,7 @@ def test_doji_bars(estimator):
     assert (out["buy_volume"] + out["sell_volume"]).tolist() == [3.0, 5.0, 0.0, 7.0]
     if estimator == "clr":  # a doji has no location: 50/50
         assert out["buy_volume"].tolist() == [1.5, 2.5, 0.0, 3.5]
-    if estimator == "tick":  # 100 vs own open: none; up; carried up; down
+    if estimator in ("tick", "path"):  # 100 vs own open: none; up; carried up; down
         assert out["buy_volume"].tolist() == [1.5, 5.0, 0.0, 0.0]
 
 

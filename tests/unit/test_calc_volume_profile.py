@@ -14,6 +14,7 @@ import pytest
 from strategies import RULES, SPREADS, frame
 
 from calculators import Params, compute
+from calculators.bar_path import path_legs
 from calculators.volume_profile import (
     SPREAD_CODES,
     VALUE_AREA_CODES,
@@ -24,10 +25,14 @@ from calculators.volume_profile import (
 )
 
 
-def profile(rows, spread="uniform", rule="pair", pct=70.0, row_size=1.0, buffers=None):
-    """``(poc, vah, val, total, hist)`` of candles ``(high, low, close, volume)``."""
+def profile(
+    rows, spread="uniform", rule="pair", pct=70.0, row_size=1.0, buffers=None, opens=None
+):
+    """``(poc, vah, val, total, hist)`` of candles ``(high, low, close, volume)``;
+    ``opens`` default to the closes (only the "path" spread reads the open)."""
     high, low, close, volume = (np.array(c, dtype=np.float64) for c in zip(*rows, strict=True))
     poc, vah, val, total, buffers = window_profile_candles(
+        close if opens is None else np.array(opens, dtype=np.float64),
         high,
         low,
         close,
@@ -162,6 +167,48 @@ def test_spread_typical_triangle():
     # rows 100..104 -> 3, 4, 3, 2, 1 (sum 13); volume 26 -> 6, 8, 6, 4, 2.
     _, _, _, _, hist = profile([(104.5, 100.0, 100.5, 26.0)], spread="typical")
     assert list(hist[:5]) == pytest.approx([6.0, 8.0, 6.0, 4.0, 2.0], rel=1e-12)
+
+
+def test_spread_path_low_first():
+    # open 101.2 (row 101), high 104.5 (row 104), low 100 (row 100), close 103.2 (row 103):
+    # the low is nearer the open (1.2 < 3.3): legs 101 -> 100, 100 -> 104, 104 -> 103,
+    # covering 2 + 5 + 2 = 9 rows; volume 27 -> 3 per row per leg:
+    # row 100: legs 1, 2 -> 6; row 101: legs 1, 2 -> 6; row 102: leg 2 -> 3;
+    # row 103: legs 2, 3 -> 6; row 104: legs 2, 3 -> 6.
+    _, _, _, total, hist = profile(
+        [(104.5, 100.0, 103.2, 27.0)], spread="path", opens=[101.2]
+    )
+    assert total == 27.0
+    assert list(hist[:5]) == pytest.approx([6.0, 6.0, 3.0, 6.0, 6.0], rel=1e-12)
+
+
+def test_spread_path_high_first():
+    # open 104.2 (row 104) next to the high (row 104), close 100.3 (row 100), low 100:
+    # legs 104 -> 104 (1 row), 104 -> 100 (5 rows), 100 -> 100 (1 row): 7 shares of 1;
+    # rows 100 and 104 get 2, rows 101..103 get 1.
+    _, _, _, _, hist = profile([(104.5, 100.0, 100.3, 7.0)], spread="path", opens=[104.2])
+    assert list(hist[:5]) == pytest.approx([2.0, 1.0, 1.0, 1.0, 2.0], rel=1e-12)
+
+
+def test_spread_path_one_row_bar_puts_everything_on_its_row():
+    _, _, _, _, hist = profile([(100.7, 100.1, 100.5, 9.0)], spread="path", opens=[100.2])
+    assert hist[0] == pytest.approx(9.0, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "close", "open_", "legs"),
+    [
+        (0, 4, 3, 1, (0, 4)),  # the low is nearer the open
+        (0, 4, 1, 3, (4, 0)),  # the high is nearer the open
+        (0, 4, 3, 2, (0, 4)),  # equally near: the extreme farther from the close (0) first
+        (0, 4, 1, 2, (4, 0)),  # equally near: the high is farther from the close
+        (0, 4, 2, 2, (4, 0)),  # both tie: the high first
+        (7, 7, 7, 7, (7, 7)),  # a flat bar
+        (1.0, 2.0, 1.25, 1.5, (2.0, 1.0)),  # prices work alike
+    ],
+)
+def test_bar_path_legs(low, high, close, open_, legs):
+    assert path_legs(low, high, close, open_) == legs
 
 
 @pytest.mark.parametrize("spread", SPREADS)
