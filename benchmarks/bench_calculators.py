@@ -1,6 +1,16 @@
-"""Benchmark the calculators: a year of 1-minute candles in one call, and the per-timestamp API.
+"""Benchmark the calculators: a year in one call, the per-timestamp API, the streaming calculator.
 
-Prints one JSON document:
+Prints one JSON document.  Every speed is also given as a ratio to a naive
+reference measured in the same run (``naive_reference``): a serial Numba kernel
+that rebuilds each bar's 60-minute volume histogram from scratch (zero the
+window's rows, spread each candle's volume uniformly over its rows one row at
+a time, take the fullest row), the issue's yardstick of about 1.1 µs a row.
+
+- ``naive_reference``: its microseconds per row over the same candles (best
+  of 3), and those of the same rebuild with each candle on its close's row only.
+- ``vs_naive``: per-timestamp cost per timestamp, streaming cost per update and
+  `compute` cost per row, each divided by the naive microseconds per row; the
+  targets of issue 11 and whether they are met.
 
 - ``compute``: seconds of ``calculators.compute`` on ``--rows`` (default one
   year, 525,600) 1-minute candles, best of ``--repeat`` (default 3), numba
@@ -8,15 +18,24 @@ Prints one JSON document:
   ``first_call_seconds`` (that first call: compiling, or loading numba's
   on-disk cache) and ``cold_compile_seconds`` (the same first call in a fresh
   process with an empty numba cache directory: the true compile time).
-- ``per_timestamp``: the four ``Backtest*Calculator`` calls a backtester makes
-  per bar, on the candles of the last ``lookback_period`` minutes as dicts,
-  over the first ``--per-timestamp-rows`` (default 20,000) bars of the same
-  candles; microseconds per row; whether every row equals ``compute``'s.
+- ``per_timestamp``: ``calculate_profile``, ``calculate_flow`` and
+  ``calculate_state`` per bar (the calls of the seed's ``check_entry_signal``),
+  on the candles of the last ``lookback_period`` minutes as dicts (each bar a
+  new list of the same dicts), over the first ``--per-timestamp-rows``
+  (default 20,000) bars; microseconds per timestamp (timed with each result
+  dropped, as a caller uses them; a second pass keeps them); how many rows
+  equal ``compute``'s exactly.
+- ``streaming``: ``StreamingCalculator.update`` on the first
+  ``--streaming-rows`` (default 100,000) bars as dicts; microseconds per
+  update (each row dropped, as a live engine consumes it; a second pass keeps
+  the rows); how many rows equal ``compute``'s exactly (every column, bit for
+  bit).
 - ``ratio``: per-timestamp microseconds per row / compute microseconds per row.
 - ``memory``: peak resident memory (MiB) of a fresh process that builds the
   candles and runs ``compute`` once on them (``VmHWM``, and ``ru_maxrss``,
-  which Linux carries over from the parent at fork/exec), and its resident
-  memory just before that call.
+  which Linux carries over from the parent at fork/exec), its resident
+  memory just before that call, the growth during the call, and the peak of
+  the memory Python and numpy allocate during the call (``tracemalloc``).
 - ``data``: where the candles come from.  ``parity_fixtures.simulator.simulate_candles``
   if it gives a full minute grid; it does not (quiet minutes have no bar, and
   its bars hold about 3 trades), so a deterministic random walk with the
@@ -27,7 +46,8 @@ Prints one JSON document:
 Usage::
 
     python benchmarks/bench_calculators.py                  # the year
-    python benchmarks/bench_calculators.py --rows 5000 --per-timestamp-rows 200 --repeat 1
+    python benchmarks/bench_calculators.py --rows 5000 --per-timestamp-rows 200 \
+        --streaming-rows 2000 --repeat 1
 """
 
 from __future__ import annotations
@@ -42,18 +62,21 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 
 import numba
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from calculators import (
-    BacktestATRCalculator,
+    OUTPUT_COLUMNS,
     BacktestMarketStateCalculator,
     BacktestOrderFlowCalculator,
     BacktestVolumeProfileCalculator,
     Params,
+    StreamingCalculator,
     compute,
 )
 from calculators.timeutil import MINUTE_NS
@@ -80,6 +103,13 @@ TICK = 0.1
 STUDENT_DF = 3.0
 WARMUP_ROWS = 2_000
 TARGETS = {"year_seconds_max": 1.0, "ratio_min": 200.0, "peak_mib_max": 1024.0}
+#: Issue 11's targets, as ratios to the naive reference (per row / timestamp / update).
+NAIVE_TARGETS = {
+    "per_timestamp_max": 30.0,
+    "streaming_max": 5.0,
+    "compute_max": 0.55,
+    "peak_mib_max": 300.0,
+}
 
 
 def data_dir(explicit: str | None = None) -> Path:
@@ -197,49 +227,50 @@ def time_compute(candles: pd.DataFrame, repeat: int) -> dict:
     }
 
 
-def time_per_timestamp(candles: pd.DataFrame, rows: int, expected: pd.DataFrame) -> dict:
-    """The four per-timestamp calls per bar, on the last ``lookback_period`` minutes as dicts."""
-    params = Params()
-    rows = min(rows, len(candles))
-    head = candles.iloc[:rows]
-    records = [
-        {"timestamp": ts, "open": o, "high": h, "low": lo, "close": c, "volume": v}
+def candle_records(candles: pd.DataFrame, key: str = "timestamp") -> list[dict]:
+    """The candles as dicts (``key``: a tz-aware pandas Timestamp), as an engine holds them."""
+    return [
+        {key: ts, "open": o, "high": h, "low": lo, "close": c, "volume": v}
         for ts, o, h, lo, c, v in zip(
-            head.index,
-            *(head[k].to_numpy().tolist() for k in ("open", "high", "low", "close", "volume")),
+            candles.index,
+            *(candles[k].to_numpy().tolist() for k in ("open", "high", "low", "close", "volume")),
             strict=True,
         )
     ]
-    times = head.index.as_unit("ns").asi8  # pandas 3 may hold microseconds
+
+
+def time_per_timestamp(candles: pd.DataFrame, rows: int, expected: pd.DataFrame) -> dict:
+    """The three per-timestamp calls per bar, on the last ``lookback_period`` minutes as dicts."""
+    params = Params()
+    rows = min(rows, len(candles))
+    records = candle_records(candles.iloc[:rows])
+    times = candles.index[:rows].as_unit("ns").asi8  # pandas 3 may hold microseconds
     starts = np.searchsorted(times, times - params.lookback_period * MINUTE_NS, side="right")
     vp = BacktestVolumeProfileCalculator(params)
     of = BacktestOrderFlowCalculator(params)
     ms = BacktestMarketStateCalculator(params)
-    atr_calc = BacktestATRCalculator(params)
     vp.calculate_profile(records[:10])  # warm (numba already compiled by compute)
-    got = np.empty((rows, 6))
-    states = []
-    began = time.perf_counter()
-    for t in range(rows):
-        window = records[starts[t] : t + 1]
-        profile = vp.calculate_profile(window)
-        flow = of.calculate_flow(window)
-        state = ms.calculate_state(window[-1]["close"], window, profile, flow)
-        atr = atr_calc.calculate_atr(window)
-        got[t] = (
-            profile["poc"],
-            profile["vah"],
-            profile["val"],
-            flow["buy_volume"],
-            flow["cumulative_delta"],
-            atr,
-        )
-        states.append(state["state"])
-    seconds = time.perf_counter() - began
-    want = expected.iloc[:rows]
-    cols = ["poc", "vah", "val", "buy_volume", "cumulative_delta", "atr"]
-    same = np.isclose(got, want[cols].to_numpy(), rtol=1e-12, atol=1e-9, equal_nan=True).all(axis=1)
-    same &= np.asarray(states, dtype=object) == want["state"].to_numpy()
+
+    def run(keep: list | None) -> float:
+        began = time.perf_counter()
+        for t in range(rows):
+            window = records[starts[t] : t + 1]
+            profile = vp.calculate_profile(window)
+            flow = of.calculate_flow(window)
+            state = ms.calculate_state(window[-1]["close"], window, profile, flow)
+            if keep is not None:
+                keep.append({**profile, **flow, **state})
+        return time.perf_counter() - began
+
+    # timed as a caller uses it (each result dropped); a second pass keeps them
+    seconds = run(None)
+    got: list[dict] = []
+    run(got)
+    want = expected.iloc[:rows].to_dict("records")
+    same = sum(
+        all(v == w[k] or (v != v and w[k] != w[k]) for k, v in g.items())
+        for g, w in zip(got, want, strict=True)
+    )
     return {
         "rows": rows,
         "seconds": round(seconds, 3),
@@ -248,12 +279,110 @@ def time_per_timestamp(candles: pd.DataFrame, rows: int, expected: pd.DataFrame)
             "BacktestVolumeProfileCalculator().calculate_profile",
             "BacktestOrderFlowCalculator().calculate_flow",
             "BacktestMarketStateCalculator().calculate_state",
-            "BacktestATRCalculator().calculate_atr",
         ],
         "candles_per_call": f"the last {params.lookback_period} minutes as dicts "
         "(keys timestamp (tz-aware pandas Timestamp), open, high, low, close, volume)",
         "window_candles_max": int((np.arange(rows) - starts + 1).max()),
-        "rows_equal_to_compute": int(same.sum()),
+        "rows_equal_to_compute": int(same),
+    }
+
+
+def time_streaming(candles: pd.DataFrame, rows: int, expected: pd.DataFrame) -> dict:
+    """`StreamingCalculator.update` per bar, one candle dict at a time."""
+    rows = min(rows, len(candles))
+    records = candle_records(candles.iloc[:rows], key="ts")
+    StreamingCalculator().update(records[0])  # warm
+    # timed as a live engine uses it (each row consumed and dropped) ...
+    update = StreamingCalculator().update
+    began = time.perf_counter()
+    for r in records:
+        update(r)
+    seconds = time.perf_counter() - began
+    # ... and again, keeping the rows, to compare them with compute's
+    calc = StreamingCalculator()
+    got = [calc.update(r) for r in records]
+    frame = pd.DataFrame(got, columns=list(OUTPUT_COLUMNS))
+    want = expected.iloc[:rows]
+    same = np.ones(rows, bool)
+    for col in OUTPUT_COLUMNS:
+        a, b = frame[col].to_numpy(), want[col].to_numpy()
+        if col == "state":
+            same &= a == b
+        else:
+            a, b = a.astype(np.float64), b.astype(np.float64)
+            same &= (a.view(np.int64) == b.view(np.int64)) | (np.isnan(a) & np.isnan(b))
+    snapshot = calc.snapshot()
+    return {
+        "rows": rows,
+        "seconds": round(seconds, 3),
+        "us_per_update": round(1e6 * seconds / rows, 2),
+        "rows_equal_to_compute_bitwise": int(same.sum()),
+        "snapshot_json_bytes": len(json.dumps(snapshot)),
+    }
+
+
+@njit(cache=True)
+def _naive_kernel(high, low, close, volume, window_start, uniform):
+    """POC of every bar's window, rebuilding its histogram from scratch: zero
+    the rows the window spans, add each candle's volume (spread one row at a
+    time over low..high when ``uniform``, else on the close's row), take the
+    fullest row.  Rows: floor(price / row size), the row size a power of ten
+    near one basis point of the bar's close."""
+    n = close.shape[0]
+    out = np.empty(n)
+    hist = np.zeros(16)
+    for t in range(n):
+        rs = 10.0 ** math.floor(math.log10(close[t] * 1e-4))
+        s = window_start[t]
+        base = math.floor(low[s] / rs)
+        top = math.floor(high[s] / rs)
+        for i in range(s + 1, t + 1):
+            base = min(base, math.floor(low[i] / rs))
+            top = max(top, math.floor(high[i] / rs))
+        rows = int(top - base) + 1
+        if hist.shape[0] < rows:
+            hist = np.zeros(2 * rows)
+        for r in range(rows):
+            hist[r] = 0.0
+        for i in range(s, t + 1):
+            if uniform:
+                lo = int(math.floor(low[i] / rs) - base)
+                hi = int(math.floor(high[i] / rs) - base)
+                share = volume[i] / (hi - lo + 1)
+                for r in range(lo, hi + 1):
+                    hist[r] += share
+            else:
+                hist[int(math.floor(close[i] / rs) - base)] += volume[i]
+        best = 0
+        for r in range(1, rows):
+            if hist[r] > hist[best]:
+                best = r
+        out[t] = (base + best) * rs
+    return out
+
+
+def time_naive(candles: pd.DataFrame, repeat: int = 3) -> dict:
+    """The naive reference's microseconds per row (best of ``repeat``), uniform and close spread."""
+    times = candles.index.as_unit("ns").asi8
+    starts = np.searchsorted(times, times - 60 * MINUTE_NS, side="right").astype(np.int64)
+    cols = [
+        np.ascontiguousarray(candles[k].to_numpy(np.float64))
+        for k in ("high", "low", "close", "volume")
+    ]
+    figures = {}
+    for name, uniform in (("us_per_row", True), ("close_spread_us_per_row", False)):
+        _naive_kernel(*(c[:100] for c in cols), starts[:100], uniform)
+        runs = []
+        for _ in range(repeat):
+            began = time.perf_counter()
+            _naive_kernel(*cols, starts, uniform)
+            runs.append(time.perf_counter() - began)
+        figures[name] = round(1e6 * min(runs) / len(candles), 4)
+    return {
+        **figures,
+        "what": "serial Numba kernel: per bar, zero the 60-minute window's histogram rows, add "
+        "each candle's volume uniformly over its rows one row at a time, take the fullest row "
+        "(close_spread: each candle on its close's row); best of 3",
     }
 
 
@@ -268,8 +397,18 @@ def child(args: argparse.Namespace) -> int:
     candles, _ = make_candles(args.rows, args.seed, args.source, data_dir(args.data_dir))
     compute(candles.iloc[:WARMUP_ROWS], Params())
     before = _rss_mib()
+    tracemalloc.start()
     compute(candles, Params())
-    report = {"before_compute_mib": before, "peak_mib": _hwm_mib(), "ru_maxrss_mib": _maxrss_mib()}
+    traced_peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    peak = _hwm_mib()
+    report = {
+        "before_compute_mib": before,
+        "peak_mib": peak,
+        "compute_growth_mib": round(peak - before, 1),
+        "tracemalloc_peak_mib": round(traced_peak / 2**20, 1),
+        "ru_maxrss_mib": _maxrss_mib(),
+    }
     print(json.dumps(report))
     return 0
 
@@ -315,6 +454,7 @@ def main(argv: list[str] | None = None) -> int:
         "--rows", type=int, default=YEAR_ROWS, help="candles for compute (default a year)"
     )
     parser.add_argument("--per-timestamp-rows", type=int, default=20_000)
+    parser.add_argument("--streaming-rows", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3, help="compute runs; the best is reported")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--source", choices=("auto", "simulator", "walk"), default="auto")
@@ -347,6 +487,8 @@ def main(argv: list[str] | None = None) -> int:
     timed = time_compute(candles, max(1, args.repeat))
     out = timed.pop("_out")
     per_ts = time_per_timestamp(candles, args.per_timestamp_rows, out)
+    streaming = time_streaming(candles, args.streaming_rows, out)
+    naive = time_naive(candles)
     if args.no_cold_compile:
         timed["cold_compile_seconds"] = None
     else:
@@ -359,13 +501,30 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     ratio = per_ts["us_per_row"] / timed["us_per_row"]
+    unit = naive["us_per_row"]
+    vs_naive = {
+        "per_timestamp": round(per_ts["us_per_row"] / unit, 2),
+        "streaming": round(streaming["us_per_update"] / unit, 2),
+        "compute": round(timed["us_per_row"] / unit, 3),
+        "peak_mib": memory["peak_mib"],
+        "targets": NAIVE_TARGETS,
+    }
+    vs_naive["met"] = {
+        "per_timestamp": vs_naive["per_timestamp"] <= NAIVE_TARGETS["per_timestamp_max"],
+        "streaming": vs_naive["streaming"] <= NAIVE_TARGETS["streaming_max"],
+        "compute": vs_naive["compute"] <= NAIVE_TARGETS["compute_max"],
+        "peak_mib": memory["peak_mib"] < NAIVE_TARGETS["peak_mib_max"],
+    }
     year_seconds = timed["seconds"] * YEAR_ROWS / args.rows
     report = {
         "benchmark": "calculators",
         "data": data_info,
         "params": "defaults (Params())",
         "compute": timed,
+        "naive_reference": naive,
+        "vs_naive": vs_naive,
         "per_timestamp": per_ts,
+        "streaming": streaming,
         "ratio_per_row": round(ratio, 1),
         "memory": memory,
         "targets": {

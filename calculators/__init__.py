@@ -1,11 +1,13 @@
 """Candle-only calculators: volume profile, order flow, market state and ATR.
 
-Pure functions on arrays, with two ways in that give one answer:
+Pure functions on arrays, with three ways in that give one answer:
 
 - whole series: ``compute(candles, params)`` on a DataFrame of 1-minute candles;
 - per timestamp: the ``Backtest*Calculator`` classes, one bar per call, for a
   caller that steps bar by bar; they equal `compute`'s row for that bar (the
   backtest engine does not use them: it calls `compute` once).
+- one bar at a time: ``StreamingCalculator``, for a live engine (its rows equal
+  `compute`'s on the same history).
 
 ``compute_from_trades(trades, params)`` is the exact path a live engine takes
 from a trade tape with the aggressor side.
@@ -24,6 +26,7 @@ from calculators.per_timestamp import (
     BacktestVolumeProfileCalculator,
 )
 from calculators.series import OUTPUT_COLUMNS, compute
+from calculators.streaming import StreamingCalculator
 from calculators.trades import candles_from_trades, compute_from_trades
 from calculators.validate import validate_candles, validate_trades
 
@@ -36,6 +39,7 @@ __all__ = [
     "BacktestVolumeProfileCalculator",
     "InvalidInputError",
     "Params",
+    "StreamingCalculator",
     "candles_from_trades",
     "compute",
     "compute_from_trades",

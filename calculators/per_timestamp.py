@@ -15,8 +15,11 @@ that bar it equals::
     >>> state["state"] in ("BALANCE", "IMBALANCE_UP", "IMBALANCE_DOWN")
     True
 
-It is the convenient, slow path (a dict per candle per call); a backtest over
-a long period uses `calculators.compute` once instead.
+The three calls of one timestamp share one check of the dicts and one kernel
+call (see `parse_candles`: the last list checked is cached and recognised by
+value, so a mutated dict is never served stale), about 15 naive-histogram
+rows' worth per timestamp.  A backtest over a long period uses
+`calculators.compute` once instead; a live engine, `StreamingCalculator`.
 """
 
 from __future__ import annotations
@@ -26,21 +29,31 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from calculators.atr import window_atr
 from calculators.errors import InvalidInputError
 from calculators.market_state import STATES, classify_state
-from calculators.order_flow import ESTIMATOR_CODES, cdf_table, window_flow
 from calculators.params import Params
-from calculators.series import MINUTE_NS, bar_arrays, check_bars, check_row_size
-from calculators.validate import BUY_VOLUME, CANDLE_COLUMNS, validate_candles
-from calculators.volume_profile import (
-    MAX_ROWS,
-    SPREAD_CODES,
-    VALUE_AREA_CODES,
-    new_buffers,
-    window_profile_candles,
+from calculators.records import candle_values
+from calculators.series import (
+    GRID_ROWS,
+    WIDTH,
+    Knobs,
+    bar_arrays,
+    bar_row,
+    check_row_size,
+    kernel_knobs,
 )
+from calculators.timeutil import MINUTE_NS
+from calculators.validate import (
+    BUY_VOLUME,
+    CANDLE_COLUMNS,
+    raise_window_fault,
+    validate_candles,
+    window_fault,
+)
+from calculators.volume_profile import MAX_ROWS
 
 __all__ = [
     "BacktestATRCalculator",
@@ -48,6 +61,7 @@ __all__ = [
     "BacktestOrderFlowCalculator",
     "BacktestVolumeProfileCalculator",
     "candles_to_frame",
+    "parse_candles",
 ]
 
 Candles = Sequence[Mapping[str, Any]]
@@ -89,20 +103,176 @@ def candles_to_frame(candles: Candles) -> pd.DataFrame:
     return validate_candles(pd.DataFrame(columns, index=index))
 
 
-class _Window:
-    """The current bar (the last candle) and the first bar of its window."""
+class _Parsed:
+    """A checked candle list: shallow copies of its mappings (to recognise it
+    again), bar times (ns), the bar columns, and what was derived from them."""
 
-    def __init__(self, candles: Candles, minutes: int) -> None:
-        frame = candles_to_frame(candles)
-        self.bars = bar_arrays(frame)
-        times = self.bars["times"]
-        self.end = times.shape[0] - 1
-        self.start = self.first_after(minutes)
+    __slots__ = ("bars", "copies", "rows", "starts", "times")
+
+    def __init__(self, copies: list, times: np.ndarray, bars: np.ndarray) -> None:
+        self.copies = copies
+        self.times = times
+        self.bars = bars  # (6, n): open, high, low, close, volume, buy_volume (NaN = unknown)
+        self.starts: dict[int, int] = {}
+        self.rows: dict[tuple, list[float]] = {}
 
     def first_after(self, minutes: int) -> int:
         """Index of the first bar opened within ``minutes`` of the current bar."""
-        times = self.bars["times"]
-        return int(np.searchsorted(times, times[-1] - minutes * MINUTE_NS, side="right"))
+        start = self.starts.get(minutes)
+        if start is None:
+            times = self.times
+            start = int(np.searchsorted(times, times[-1] - minutes * MINUTE_NS, side="right"))
+            self.starts[minutes] = start
+        return start
+
+    def row(self, params: Params, minutes: int, buckets: int) -> list[float]:
+        """`bar_row` of the last bar over ``minutes`` of window and ``buckets``
+        of CVD momentum, computed once per set of kernel parameters (equal
+        `Params` of different calculators share it)."""
+        knobs, knobs_key = _knobs(params)
+        key = (knobs_key, minutes, buckets)
+        hit = self.rows.get(key)
+        if hit is not None:
+            return hit
+        global _WORK
+        start = self.first_after(minutes)
+        momentum_start = max(start, self.first_after(buckets))
+        bars, end = self.bars, self.bars.shape[1] - 1
+        raise_window_fault(
+            window_fault(self.times, bars[1], bars[2], bars[3], bars[4], start, end,
+                         params.row_size or 0.0, minutes * MINUTE_NS),
+            self.times[end],
+        )  # fmt: skip
+        out = np.empty(WIDTH)
+        _WORK = _window_row(self.bars, start, momentum_start, _WORK, knobs, out)
+        out = out.tolist()
+        self.rows[key] = out
+        return out
+
+
+_KNOBS: dict[int, tuple] = {}
+
+
+def _knobs(params: Params) -> tuple[tuple, tuple]:
+    """`kernel_knobs` of ``params`` as a plain tuple and a hashable key of them (arrays by
+    identity: the entry holds them, so the identity is not reused)."""
+    hit = _KNOBS.get(id(params))
+    if hit is not None and hit[0] is params:
+        return hit[1], hit[2]
+    knobs = tuple(kernel_knobs(params))
+    key = tuple(id(k) if isinstance(k, np.ndarray) else k for k in knobs)
+    if len(_KNOBS) > 64:
+        _KNOBS.clear()
+    _KNOBS[id(params)] = (params, knobs, key)
+    return knobs, key
+
+
+@njit(cache=True)
+def _window_row(bars, start, momentum_start, work, knob_values, out):
+    """`bar_row` of the last of ``bars`` (rows open, high, low, close, volume,
+    buy_volume) over the window from ``start``; returns the work arrays."""
+    knobs = Knobs(*knob_values)
+    end = bars.shape[1] - 1
+    rows = np.empty((GRID_ROWS, end - start + 1), np.int64)
+    _, buffers, scratch = bar_row(
+        bars[0], bars[1], bars[2], bars[3], bars[4], bars[5], start, end, momentum_start, rows,
+        start, -1.0, work[0], work[1], knobs, out,
+    )  # fmt: skip
+    return buffers, scratch
+
+
+#: The last candle list checked (the three calls of one timestamp share it, and
+#: the next timestamp's list mostly overlaps it), and the kernels' work arrays.
+_LAST: _Parsed | None = None
+_WORK = (np.zeros((3, 257)), np.empty(256))  # as `new_buffers(256)`: no kernel call at import
+
+
+def _same(a: Sequence, b: Sequence) -> bool:
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):  # values whose == is not a bool (arrays)
+        return False
+
+
+def parse_candles(candles: Candles) -> _Parsed:
+    """The checked bars of ``candles``, from the cache when possible.
+
+    The last list checked is kept with shallow copies of its mappings.  A list
+    equal to it (``==``: every key and value, identity first) is that list; a
+    list whose head equals the cached list's tail reuses those bars and checks
+    only the new ones (`calculators.records.candle_values`).  Any other list,
+    and any candle the quick checks refuse, goes through `candles_to_frame`
+    (pandas; it raises the error naming the row).  Equal values give equal
+    bars, so a hit never returns stale data, whatever was mutated.
+    """
+    global _LAST
+    if not isinstance(candles, list):
+        candles = list(candles)
+    last = _LAST
+    if last is not None and len(candles) == len(last.copies) and _same(candles, last.copies):
+        return last
+    parsed = None
+    if candles and isinstance(candles[0], Mapping):
+        try:
+            parsed = _extend(candles, last)
+        except InvalidInputError:
+            parsed = None
+    if parsed is None:
+        frame = candles_to_frame(candles)
+        b = bar_arrays(frame)
+        columns = np.stack([b[c] for c in (*CANDLE_COLUMNS, BUY_VOLUME)])
+        parsed = _Parsed([dict(c) for c in candles], np.ascontiguousarray(b["times"]), columns)
+    _LAST = parsed
+    return parsed
+
+
+def _extend(candles: list, last: _Parsed | None) -> _Parsed:
+    """The bars of ``candles`` from the cached list's overlapping tail plus the
+    new candles, each checked in Python; raises `InvalidInputError` if a new
+    candle is refused or the times do not increase."""
+    key = "ts" if "ts" in candles[0] else "timestamp"
+    kept = 0
+    if last is not None:
+        copies = last.copies
+        head = candles[0]
+        for j in range(len(copies)):
+            if _same(copies[j], head):
+                k = len(copies) - j
+                if k <= len(candles) and _same(candles[:k], copies[j:]):
+                    kept = k
+                break
+    new = [candle_values(c, key) for c in candles[kept:]]
+    stamps = [row[0] for row in new]
+    previous = int(last.times[-1]) if kept else None
+    for ts in stamps:
+        if previous is not None and ts <= previous:
+            raise InvalidInputError("candle times do not increase")
+        previous = ts
+    n = len(candles)
+    times = np.empty(n, np.int64)
+    columns = np.empty((6, n))
+    if kept:
+        times[:kept] = last.times[-kept:]
+        columns[:, :kept] = last.bars[:, -kept:]
+    times[kept:] = stamps
+    columns[:, kept:] = np.array([row[1:] for row in new], np.float64).reshape(-1, 6).T
+    copies = (last.copies[-kept:] if kept else []) + [dict(c) for c in candles[kept:]]
+    return _Parsed(copies, times, columns)
+
+
+def _lookback(params: Params, name: str, value: Any, cache: dict) -> int:
+    """An override of ``params.<name>`` checked as `Params` checks it (once per value)."""
+    if value is None:
+        return getattr(params, name)
+    key = (type(value), value)  # True == 1, but Params refuses True
+    try:
+        checked = cache.get(key)
+    except TypeError:  # unhashable: Params refuses it
+        return getattr(params.replace(**{name: value}), name)
+    if checked is None:
+        checked = getattr(params.replace(**{name: value}), name)
+        cache[key] = checked
+    return checked
 
 
 class BacktestVolumeProfileCalculator:
@@ -110,6 +280,7 @@ class BacktestVolumeProfileCalculator:
 
     def __init__(self, params: Params | Mapping[str, Any] | None = None) -> None:
         self.params = _params(params)
+        self._overrides: dict = {}
 
     def calculate_profile(
         self, candles: Candles, lookback_minutes: int | None = None
@@ -117,21 +288,12 @@ class BacktestVolumeProfileCalculator:
         """``{'poc', 'vah', 'val'}`` in price and ``'total_volume'`` in volume
         units, over the last ``lookback_minutes`` (default: the parameters'
         ``lookback_period``) minutes of wall clock."""
-        p = (
-            self.params
-            if lookback_minutes is None
-            else self.params.replace(lookback_period=lookback_minutes)
-        )
-        w = _Window(candles, p.lookback_period)
-        b = w.bars
-        check_row_size(p, b["low"])
-        check_bars(b, p)
-        poc, vah, val, total, _ = window_profile_candles(
-            b["open"], b["high"], b["low"], b["close"], b["volume"], w.start, w.end, p.row_size or 0.0,
-            SPREAD_CODES[p.volume_spread], p.value_area_pct, VALUE_AREA_CODES[p.value_area_rule],
-            new_buffers(256),
-        )  # fmt: skip
-        if np.isnan(poc):
+        p = self.params
+        minutes = _lookback(p, "lookback_period", lookback_minutes, self._overrides)
+        w = parse_candles(candles)
+        check_row_size(p, w.bars[2])
+        poc, vah, val, total = w.row(p, minutes, p.cvd_momentum_buckets)[:4]
+        if poc != poc:
             raise InvalidInputError(
                 f"the window spans more than {MAX_ROWS:,} profile rows; use a larger 'row_size'"
             )
@@ -152,16 +314,11 @@ class BacktestOrderFlowCalculator:
         percent.  CVD momentum spans ``lookback_buckets`` one-minute buckets
         (default: the parameters' ``cvd_momentum_buckets``)."""
         p = self.params
-        w = _Window(candles, p.lookback_period)
-        b = w.bars
         buckets = p.cvd_momentum_buckets if lookback_buckets is None else int(lookback_buckets)
         if buckets < 1:
             raise InvalidInputError(f"lookback_buckets must be >= 1, not {lookback_buckets!r}")
-        buy, sell, delta, cvd, buy_p, sell_p, momentum = window_flow(
-            b["open"], b["high"], b["low"], b["close"], b["volume"], b["buy_volume"], w.start, w.end,
-            w.first_after(buckets), ESTIMATOR_CODES[p.flow_estimator],
-            cdf_table(p.flow_estimator, p.bvc_df), np.empty(w.end - w.start + 1), p.flow_gain,
-        )  # fmt: skip
+        w = parse_candles(candles)
+        buy, sell, delta, cvd, buy_p, sell_p, momentum = w.row(p, p.lookback_period, buckets)[4:11]
         return {
             "cumulative_delta": cvd,
             "buy_pressure": buy_p,
@@ -191,8 +348,8 @@ class BacktestMarketStateCalculator:
         (percent).  Momentum runs from the open of the window's first candle to
         ``current_price``; CVD pressure is ``buy_pressure - sell_pressure``."""
         p = self.params
-        w = _Window(candles, p.lookback_period)
-        first_open = w.bars["open"][w.start]
+        w = parse_candles(candles)
+        first_open = float(w.bars[0, w.first_after(p.lookback_period)])
         momentum = 100.0 * (float(current_price) - first_open) / first_open
         code, confidence, distance = classify_state(
             float(current_price), float(profile["poc"]), float(profile["vah"]), float(profile["val"]),
@@ -216,6 +373,7 @@ class BacktestATRCalculator:
     def calculate_atr(self, candles: Candles, period: int | None = None) -> float:
         """ATR in price units over the window (see `calculators.atr`)."""
         p = self.params
-        w = _Window(candles, p.lookback_period)
+        w = parse_candles(candles)
         b = w.bars
-        return window_atr(b["high"], b["low"], b["close"], w.start, w.end, period or p.atr_period)
+        start = w.first_after(p.lookback_period)
+        return window_atr(b[1], b[2], b[3], start, b.shape[1] - 1, period or p.atr_period)

@@ -12,7 +12,7 @@ past row.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -38,9 +38,12 @@ from calculators.volume_profile import (
 
 __all__ = [
     "OUTPUT_COLUMNS",
+    "Knobs",
     "bar_arrays",
+    "bar_row",
     "compute",
     "frame_from_output",
+    "kernel_knobs",
     "run_series",
     "window_starts",
 ]
@@ -86,11 +89,56 @@ def window_starts(times_ns: np.ndarray, minutes: int) -> np.ndarray:
     return np.searchsorted(times_ns, times_ns - minutes * MINUTE_NS, side="right").astype(np.int64)
 
 
+class Knobs(NamedTuple):
+    """The parameters the window kernels read.
+
+    Numba's dispatcher types a plain tuple argument several times faster than
+    a named one (about 0.2 µs against 1 µs a call, which matters per update),
+    so the kernels' entry points take ``tuple(knobs)`` and rebuild
+    ``Knobs(*values)`` inside; `bar_row` reads the fields by name.
+    """
+
+    row_size: float  # price; 0.0 = automatic
+    spread: int  # SPREAD_CODES
+    value_area_pct: float  # percent
+    step: int  # VALUE_AREA_CODES
+    estimator: int  # ESTIMATOR_CODES
+    table: np.ndarray  # cdf_table
+    flow_gain: float  # estimated buy shares pushed from 50/50 by this factor
+    poc_threshold: float  # percent
+    momentum_threshold: float  # percent
+    cvd_threshold: float  # points
+    atr_period: int  # bars
+
+
+def kernel_knobs(params: Params) -> Knobs:
+    """The parameters the window kernels read, as `bar_row` takes them.
+
+    The one place a calculator parameter is threaded into the kernels: a new
+    knob is a field of `Knobs` set here, and the whole-series kernel, the
+    per-timestamp API and `StreamingCalculator` all see it.
+    """
+    return Knobs(
+        params.row_size or 0.0,
+        SPREAD_CODES[params.volume_spread],
+        params.value_area_pct,
+        VALUE_AREA_CODES[params.value_area_rule],
+        ESTIMATOR_CODES[params.flow_estimator],
+        cdf_table(params.flow_estimator, params.bvc_df),
+        params.flow_gain,
+        params.poc_distance_threshold,
+        params.momentum_threshold,
+        params.cvd_pressure_threshold,
+        params.atr_period,
+    )
+
+
 def run_series(bars: dict[str, np.ndarray], params: Params, exact: dict | None) -> np.ndarray:
     """Run the kernel over prepared bar arrays; ``exact`` holds the trade-tape
     profile inputs (``point_start, point_price, point_volume``) or None for
     the candle profile.  The order flow uses ``bars["buy_volume"]`` where it is
-    a number.  Returns the raw ``(n, len(OUTPUT_COLUMNS))`` array."""
+    a number.  Returns the raw ``(len(OUTPUT_COLUMNS), n)`` array: one
+    contiguous row per column (state as its code)."""
     check_row_size(params, bars["low"])
     check_bars(bars, params)
     times = bars["times"]
@@ -105,19 +153,9 @@ def run_series(bars: dict[str, np.ndarray], params: Params, exact: dict | None) 
         exact["point_start"] if exact else empty_i,
         exact["point_price"] if exact else empty_f,
         exact["point_volume"] if exact else empty_f,
-        params.row_size or 0.0,
-        SPREAD_CODES[params.volume_spread],
-        params.value_area_pct,
-        VALUE_AREA_CODES[params.value_area_rule],
-        ESTIMATOR_CODES[params.flow_estimator],
-        cdf_table(params.flow_estimator, params.bvc_df),
-        params.flow_gain,
-        params.poc_distance_threshold,
-        params.momentum_threshold,
-        params.cvd_pressure_threshold,
-        params.atr_period,
+        tuple(kernel_knobs(params)),
     )  # fmt: skip
-    too_wide = np.flatnonzero(np.isnan(out[:, 0]))
+    too_wide = np.flatnonzero(np.isnan(out[0]))
     if too_wide.size:
         i = int(too_wide[0])
         raise InvalidInputError(
@@ -159,27 +197,100 @@ def bar_arrays(candles: pd.DataFrame) -> dict[str, np.ndarray]:
 
 
 def frame_from_output(out: np.ndarray, index: pd.DatetimeIndex) -> pd.DataFrame:
-    """The kernel's raw array as a DataFrame with `OUTPUT_COLUMNS` and labels."""
-    frame = pd.DataFrame(out, index=index, columns=list(OUTPUT_COLUMNS))
-    codes = out[:, _STATE_COL].astype(np.int64)
-    frame["state"] = pd.Series(np.asarray(STATES, dtype=object)[codes], index=index, dtype=object)
-    return frame
+    """The kernel's raw ``(columns, n)`` array as a DataFrame with `OUTPUT_COLUMNS`
+    and state labels.  The float columns are views of ``out`` (no 2-D copy)."""
+    codes = out[_STATE_COL].astype(np.int64)
+    states = pd.Series(np.asarray(STATES, dtype=object)[codes], index=index, dtype=object)
+    columns = {
+        name: states if name == "state" else pd.Series(out[j], index=index, copy=False)
+        for j, name in enumerate(OUTPUT_COLUMNS)
+    }
+    return pd.DataFrame(columns, index=index, copy=False)
 
 
 _CHUNK = 2048
+#: Grid rows `bar_rows` writes per bar (low, high, peak, open).
+GRID_ROWS = 4
+#: Output columns of `bar_row`.
+WIDTH = len(OUTPUT_COLUMNS)
+
+
+@njit(cache=True)
+def bar_row(
+    open_, high, low, close, volume, true_buy, s, t, momentum_start, rows, base, cached_rs,
+    buffers, scratch, knobs, out,
+):  # fmt: skip
+    """Every output column of bar ``t`` (window ``s..t``) into ``out[0:16]``
+    (state as its code; NaN profile prices flag a window wider than
+    ``MAX_ROWS`` rows).  The one body of all three paths: `compute`, the
+    per-timestamp API and `StreamingCalculator`.
+
+    ``rows`` caches the bars' grid rows (`bar_rows`), bar ``i`` in column
+    ``i - base``: rows ``s..t-1`` are reused when the window's row size equals
+    ``cached_rs`` (they are a pure function of the bar and the row size, so
+    reuse is exact), else all of ``s..t`` are recomputed.  ``buffers``
+    (`new_buffers`) and ``scratch`` (floats, any size) are work space.
+    ``knobs`` is `kernel_knobs`.  Returns ``(row size, buffers, scratch)``,
+    the work arrays grown if they were too small.
+    """
+    rs = window_row_size(close[t], knobs.row_size)
+    fresh = s if rs != cached_rs else t
+    bar_rows(open_, high, low, close, fresh, t, rs, knobs.spread, rows[:, fresh - base :])
+    poc, vah, val, total, buffers = profile_of_rows(
+        rows, s - base, volume, s, t, rs, knobs.spread, knobs.value_area_pct, knobs.step, buffers
+    )
+    if scratch.shape[0] < t - s + 1:
+        scratch = np.empty(2 * (t - s + 1))
+    flow_into(open_, high, low, close, volume, true_buy, s, t, momentum_start, knobs, scratch, out)
+    finish_row(close, open_, s, t, poc, vah, val, total, high, low, knobs, out)
+    return rs, buffers, scratch
+
+
+@njit(cache=True)
+def flow_into(open_, high, low, close, volume, true_buy, s, t, momentum_start, knobs, scratch, out):
+    """`window_flow` of window ``s..t`` into ``out[4:11]`` (``scratch``: at
+    least ``t - s + 1`` floats)."""
+    flow = window_flow(
+        open_, high, low, close, volume, true_buy, s, t, momentum_start, knobs.estimator,
+        knobs.table, scratch, knobs.flow_gain,
+    )  # fmt: skip
+    for k in range(7):
+        out[4 + k] = flow[k]
+
+
+@njit(cache=True)
+def finish_row(close, open_, s, t, poc, vah, val, total, high, low, knobs, out):
+    """The profile into ``out[0:4]``, then state, confidence, distance,
+    momentum and ATR from it and the flow already in ``out[8:10]``."""
+    momentum = 100.0 * (close[t] - open_[s]) / open_[s]
+    if np.isnan(poc):
+        state, confidence, distance = 0, np.nan, np.nan
+    else:
+        state, confidence, distance = classify_state(
+            close[t], poc, vah, val, momentum, out[8] - out[9], knobs.poc_threshold,
+            knobs.momentum_threshold, knobs.cvd_threshold,
+        )  # fmt: skip
+    out[0] = poc
+    out[1] = vah
+    out[2] = val
+    out[3] = total
+    out[11] = state
+    out[12] = confidence
+    out[13] = distance
+    out[14] = momentum
+    out[15] = window_atr(high, low, close, s, t, knobs.atr_period)
 
 
 @njit(parallel=True, cache=True)
 def _series_kernel(
     open_, high, low, close, volume, true_buy, window_start, momentum_start,
-    exact, point_start, point_price, point_volume,
-    row_size, spread, value_area_pct, step, estimator, table, flow_gain,
-    poc_threshold, momentum_threshold, cvd_threshold, atr_period,
+    exact, point_start, point_price, point_volume, knob_values,
 ):  # fmt: skip
     """One row per bar: the columns of `OUTPUT_COLUMNS` (state as its code).  Bars are
     processed in chunks, in parallel; each chunk reuses its work arrays."""
+    knobs = Knobs(*knob_values)
     n = close.shape[0]
-    out = np.empty((n, 16))
+    out = np.empty((WIDTH, n))
     chunks = (n + _CHUNK - 1) // _CHUNK
     for chunk in prange(chunks):
         buffers = new_buffers(256)
@@ -187,53 +298,26 @@ def _series_kernel(
         first, last = chunk * _CHUNK, min(n, (chunk + 1) * _CHUNK) - 1
         # Rows of the chunk's bars on the current window's grid, computed once
         # per bar, and again for the window only when the row size changes.
-        rows = np.empty((4, last - window_start[first] + 1), np.int64)
+        base = window_start[first]
+        rows = np.empty((GRID_ROWS, last - base + 1), np.int64)
         cached_rs = -1.0
         for t in range(first, last + 1):
             s = window_start[t]
             if exact:
                 poc, vah, val, total, buffers = window_profile_points(
-                    point_start, point_price, point_volume, close, volume, s, t, row_size,
-                    value_area_pct, step, buffers,
+                    point_start, point_price, point_volume, close, volume, s, t, knobs.row_size,
+                    knobs.value_area_pct, knobs.step, buffers,
                 )  # fmt: skip
-            else:
-                rs = window_row_size(close[t], row_size)
-                fresh = s if rs != cached_rs else t
-                cached_rs = rs
-                base = window_start[first]
-                bar_rows(open_, high, low, close, fresh, t, rs, spread, rows[:, fresh - base :])
-                poc, vah, val, total, buffers = profile_of_rows(
-                    rows, s - base, volume, s, t, rs, spread, value_area_pct, step, buffers
-                )
-            if scratch.shape[0] < t - s + 1:
-                scratch = np.empty(2 * (t - s + 1))
-            flow = window_flow(
-                open_, high, low, close, volume, true_buy, s, t, momentum_start[t],
-                estimator, table, scratch, flow_gain,
-            )  # fmt: skip
-            buy, sell, delta, cvd, buy_p, sell_p, cvd_momentum = flow
-            momentum = 100.0 * (close[t] - open_[s]) / open_[s]
-            if np.isnan(poc):
-                state, confidence, distance = 0, np.nan, np.nan
-            else:
-                state, confidence, distance = classify_state(
-                    close[t], poc, vah, val, momentum, buy_p - sell_p,
-                    poc_threshold, momentum_threshold, cvd_threshold,
+                if scratch.shape[0] < t - s + 1:
+                    scratch = np.empty(2 * (t - s + 1))
+                flow_into(
+                    open_, high, low, close, volume, true_buy, s, t, momentum_start[t], knobs,
+                    scratch, out[:, t],
                 )  # fmt: skip
-            out[t, 0] = poc
-            out[t, 1] = vah
-            out[t, 2] = val
-            out[t, 3] = total
-            out[t, 4] = buy
-            out[t, 5] = sell
-            out[t, 6] = delta
-            out[t, 7] = cvd
-            out[t, 8] = buy_p
-            out[t, 9] = sell_p
-            out[t, 10] = cvd_momentum
-            out[t, 11] = state
-            out[t, 12] = confidence
-            out[t, 13] = distance
-            out[t, 14] = momentum
-            out[t, 15] = window_atr(high, low, close, s, t, atr_period)
+                finish_row(close, open_, s, t, poc, vah, val, total, high, low, knobs, out[:, t])
+            else:
+                cached_rs, buffers, scratch = bar_row(
+                    open_, high, low, close, volume, true_buy, s, t, momentum_start[t], rows,
+                    base, cached_rs, buffers, scratch, knobs, out[:, t],
+                )  # fmt: skip
     return out

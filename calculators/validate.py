@@ -5,19 +5,26 @@ accepts is a file the calculators can compute on.  Each check raises
 `InvalidInputError` naming the first offending row; nothing is repaired
 silently.  Gaps (missing minutes) are normal data, not an error.
 
-`check_magnitudes` is the one guard of the Numba kernels against numbers
-that would overflow an integer there (a profile row number, a window's span
-of time): the whole-series and per-timestamp paths call it before any kernel
-runs, so an extreme candle is refused, never a crash or a silently wrong row.
+`check_magnitudes` is the guard of the Numba kernels against numbers that
+would overflow an integer there (a profile row number, a window's span of
+time): the whole-series path calls it on every bar before any kernel runs, so
+an extreme candle is refused, never a crash or a silently wrong row.  The
+per-timestamp and streaming paths compute one bar at a time; they apply the
+same rules to that bar's window with `window_fault` (Numba, no pandas, so it
+costs about a microsecond) and `raise_window_fault`.  A property test checks
+the two agree.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from calculators.errors import InvalidInputError
-from calculators.grid import AUTO_ROW_FRACTION
+from calculators.grid import AUTO_ROW_FRACTION, auto_row_size
 from calculators.timeutil import MINUTE_NS
 
 __all__ = [
@@ -26,8 +33,10 @@ __all__ = [
     "MAX_GRID_ROW",
     "TRADE_COLUMNS",
     "check_magnitudes",
+    "raise_window_fault",
     "validate_candles",
     "validate_trades",
+    "window_fault",
 ]
 
 CANDLE_COLUMNS = ("open", "high", "low", "close", "volume")
@@ -123,6 +132,63 @@ def check_magnitudes(
         what,
         lambda i: f"volume {float(volume[i])!r}: the total volume overflows",
     )
+
+
+@njit(cache=True)
+def window_fault(
+    times_ns: np.ndarray,
+    high: np.ndarray,
+    low: np.ndarray,
+    close: np.ndarray,
+    volume: np.ndarray,
+    start: int,
+    end: int,
+    row_size: float,
+    lookback_ns: int,
+) -> int:
+    """`check_magnitudes`'s rules for the one window ``start..end`` (bar
+    ``end``'s): 0 when it is fine, else the first rule it breaks: 1 the
+    window starts before 1678, 2 the row size is subnormal, 3 the highest
+    high is over `MAX_GRID_ROW` rows, 4 the lowest low is below the row size,
+    5 the window's volume overflows.  ``row_size`` 0.0 = automatic."""
+    if times_ns[end] < _EARLIEST_NS + lookback_ns:
+        return 1
+    size = row_size if row_size > 0 else auto_row_size(close[end])
+    if not size >= _MIN_ROW_SIZE:
+        return 2
+    highest = -np.inf
+    lowest = np.inf
+    total = 0.0
+    for i in range(start, end + 1):
+        highest = max(highest, high[i])
+        lowest = min(lowest, low[i])
+        total += volume[i]
+    if not highest / size <= MAX_GRID_ROW:
+        return 3
+    if not lowest >= size:
+        return 4
+    if not math.isfinite(total):
+        return 5
+    return 0
+
+
+_WINDOW_FAULTS = {
+    1: "too early: its window would start before 1678",
+    2: "close too small for the price grid (the row size is subnormal)",
+    3: f"a high in its window is too large for the profile grid (over {MAX_GRID_ROW:.2e} rows); "
+    "check the prices or use a larger 'row_size'",
+    4: "a low in its window is below the profile row size (prices over 4 decades apart); "
+    "check the prices or set a smaller 'row_size'",
+    5: "the total volume of its window overflows",
+}
+
+
+def raise_window_fault(code: int, time_ns: int) -> None:
+    """Raise `InvalidInputError` for a nonzero `window_fault` code of the bar
+    opened at ``time_ns`` (UTC nanoseconds)."""
+    if code:
+        when = pd.Timestamp(int(time_ns), tz="UTC")
+        raise InvalidInputError(f"candle {when}: {_WINDOW_FAULTS[int(code)]}")
 
 
 def validate_candles(candles: pd.DataFrame) -> pd.DataFrame:

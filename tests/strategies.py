@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from hypothesis import strategies as st
 
-from calculators import Params
+from calculators import OUTPUT_COLUMNS, Params
 
 MINUTE = pd.Timedelta(minutes=1)
 T0 = pd.Timestamp("2024-03-01 00:00", tz="UTC")
@@ -57,6 +57,25 @@ def read_candles(path: Path) -> pd.DataFrame:
     index = pd.DatetimeIndex(pd.to_datetime(raw.pop("ts"), utc=True), name="ts").as_unit("ns")
     raw.index = index
     return raw[["open", "high", "low", "close", "volume"]].astype("float64")
+
+
+def stream_frame(calc, dicts: list[dict], index: pd.DatetimeIndex) -> pd.DataFrame:
+    """The rows `StreamingCalculator.update` returns for ``dicts``, as a frame."""
+    rows = [calc.update(d) for d in dicts]
+    assert all(list(r) == list(OUTPUT_COLUMNS) for r in rows)
+    return pd.DataFrame(rows, index=index, columns=list(OUTPUT_COLUMNS))
+
+
+def assert_bit_equal(got: pd.DataFrame, want: pd.DataFrame) -> None:
+    """Every float column identical bit for bit (NaN where NaN), states equal."""
+    for col in OUTPUT_COLUMNS:
+        if col == "state":
+            assert got[col].tolist() == want[col].tolist()
+            continue
+        a = got[col].to_numpy(np.float64)
+        b = want[col].to_numpy(np.float64)
+        same = (a.view(np.int64) == b.view(np.int64)) | (np.isnan(a) & np.isnan(b))
+        assert same.all(), (col, np.flatnonzero(~same)[:3], a[~same][:3], b[~same][:3])
 
 
 @st.composite

@@ -190,12 +190,12 @@ def test_fidelity_main_writes_its_section(data_dir, tmp_path) -> None:
 def test_bench_calculators_small_prints_one_json_document(data_dir) -> None:
     proc = _run(
         "benchmarks/bench_calculators.py", "--rows", "3000", "--per-timestamp-rows", "100",
-        "--repeat", "1", "--no-cold-compile", "--data-dir", str(data_dir),
+        "--streaming-rows", "500", "--repeat", "1", "--no-cold-compile", "--data-dir", str(data_dir),
     )  # fmt: skip
     report = json.loads(proc.stdout)
     assert set(report) >= {
-        "benchmark", "data", "params", "compute", "per_timestamp",
-        "ratio_per_row", "memory", "targets", "machine",
+        "benchmark", "data", "params", "compute", "per_timestamp", "streaming",
+        "naive_reference", "vs_naive", "ratio_per_row", "memory", "targets", "machine",
     }  # fmt: skip
     assert report["data"]["rows"] == 3000
     assert report["data"]["source"] in ("simulator", "random_walk")
@@ -209,6 +209,12 @@ def test_bench_calculators_small_prints_one_json_document(data_dir) -> None:
     assert per_ts["rows_equal_to_compute"] == 100  # the two paths agree row for row
     assert per_ts["window_candles_max"] == 60  # the last 60 minutes, no more
     assert report["ratio_per_row"] > 1
+    streaming = report["streaming"]
+    assert streaming["rows"] == 500 and streaming["rows_equal_to_compute_bitwise"] == 500
+    assert report["naive_reference"]["us_per_row"] > 0
+    vs = report["vs_naive"]
+    assert vs["per_timestamp"] > 0 and vs["streaming"] > 0 and vs["compute"] > 0
+    assert set(vs["met"]) == {"per_timestamp", "streaming", "compute", "peak_mib"}
     memory = report["memory"]
     assert 0 < memory["before_compute_mib"] <= memory["peak_mib"]
     assert set(report["targets"]) >= {

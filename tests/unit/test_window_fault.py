@@ -1,0 +1,77 @@
+"""The per-window magnitude guard of the per-timestamp and streaming paths
+(`window_fault`) applies the whole-series guard's rules (`check_magnitudes`):
+differential on random extreme candles, then the two paths refuse such a bar
+and the streaming calculator is left unchanged."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from strategies import frame
+
+from calculators import (
+    BacktestOrderFlowCalculator,
+    InvalidInputError,
+    Params,
+    StreamingCalculator,
+    compute,
+)
+from calculators.series import window_starts
+from calculators.timeutil import MINUTE_NS
+from calculators.validate import check_magnitudes, window_fault
+
+PRICES = st.sampled_from([1e-300, 1e-200, 1e-9, 0.5, 3.0, 1e4, 1e12, 1e15, 1e19, 1e100, 1e300])
+
+
+@given(
+    lows=st.lists(PRICES, min_size=1, max_size=12),
+    spans=st.lists(st.sampled_from([0.0, 1.0, 10.0]), min_size=12, max_size=12),
+    lookback=st.sampled_from([1, 3, 60]),
+    row_size=st.sampled_from([None, 1e-310, 1e-8, 1.0]),
+)
+def test_window_fault_agrees_with_check_magnitudes(lows, spans, lookback, row_size):
+    n = len(lows)
+    low = np.asarray(lows)
+    high = low * (1.0 + np.asarray(spans[:n]))
+    close = low.copy()
+    volume = np.ones(n)
+    times = pd.DatetimeIndex(
+        [pd.Timestamp("2024-01-01", tz="UTC") + pd.Timedelta(minutes=k) for k in range(n)]
+    ).asi8
+    starts = window_starts(times, lookback)
+    codes = [
+        window_fault(times, high, low, close, volume, int(starts[t]), t, row_size or 0.0,
+                     lookback * MINUTE_NS)
+        for t in range(n)
+    ]  # fmt: skip
+    for t in range(n):
+        try:
+            check_magnitudes(times[: t + 1], high[: t + 1], close[: t + 1], volume[: t + 1],
+                             row_size, lookback, low=low[: t + 1])  # fmt: skip
+            refused = False
+        except InvalidInputError:
+            refused = True
+        assert refused == any(codes[: t + 1]), (t, codes)
+
+
+def test_streaming_and_per_timestamp_refuse_an_extreme_bar():
+    candles = frame([(10, 12, 9, 11, 5.0), (11, 11, 10, 10, 3.0)])
+    extreme = {"ts": pd.Timestamp("2024-03-01 00:02", tz="UTC"), "open": 10.0,
+               "high": 1e300, "low": 10.0, "close": 10.0, "volume": 1.0}  # fmt: skip
+    stream = StreamingCalculator(Params())
+    for ts, row in candles.iterrows():
+        stream.update({"ts": ts, **row.to_dict()})
+    before = stream.snapshot()
+    with pytest.raises(InvalidInputError, match="too large for the profile grid"):
+        stream.update(extreme)
+    assert stream.snapshot() == before
+    dicts = [{"ts": ts, **row.to_dict()} for ts, row in candles.iterrows()]
+    with pytest.raises(InvalidInputError, match="too large for the profile grid"):
+        BacktestOrderFlowCalculator().calculate_flow([*dicts, extreme])
+    # the whole-series path refuses the same bar
+    whole = pd.concat([candles, pd.DataFrame([extreme]).set_index("ts")])
+    with pytest.raises(InvalidInputError):
+        compute(whole)
