@@ -113,19 +113,29 @@ class BacktestEngine:
             if start_ts is None or end_ts is None:
                 raise InvalidInputError("start and end are required with a candle_source")
             candles = self.candle_source(symbol, start_ts - self.warmup, end_ts)
-        checked = validate_candles(candles)
-        if start_ts is None and len(checked):
-            start_ts = checked.index[0] + self.warmup
-        first = start_ts - self.warmup if start_ts is not None else None
-        window = checked.iloc[_span(checked.index, first, end_ts)]
-        if not len(window.iloc[_span(window.index, start_ts, end_ts)]):
-            raise InvalidInputError(
-                f"no candles of {symbol or 'the symbol'} in [{start_ts}, {end_ts})"
-            )
+        window, start_ts = self.window(validate_candles(candles), symbol, start_ts, end_ts)
         report(0.1)
         indicators = compute(window, self.params)
         report(0.8)
         return self._walk(window, indicators, symbol, start_ts, end_ts, _scaled(report, 0.8, 1.0))
+
+    def window(
+        self,
+        checked: pd.DataFrame,
+        symbol: str,
+        start: pd.Timestamp | None,
+        end: pd.Timestamp | None,
+    ) -> tuple[pd.DataFrame, pd.Timestamp]:
+        """The bars `run` computes on (warm-up included) of the checked candles,
+        and the first traded time (``start``, or the first bar + warm-up when
+        None).  Raises `InvalidInputError` when no bar falls in ``[start, end)``."""
+        if start is None and len(checked):
+            start = checked.index[0] + self.warmup
+        first = start - self.warmup if start is not None else None
+        window = checked.iloc[_span(checked.index, first, end)]
+        if not len(window.iloc[_span(window.index, start, end)]):
+            raise InvalidInputError(f"no candles of {symbol or 'the symbol'} in [{start}, {end})")
+        return window, start
 
     def run_on_indicators(
         self,

@@ -37,7 +37,14 @@ import pandas as pd
 
 from calculators.timeutil import MINUTE_NS
 
-__all__ = ["MINUTES_PER_YEAR", "STAT_KEYS", "compute_stats"]
+__all__ = [
+    "MINUTES_PER_YEAR",
+    "STAT_KEYS",
+    "clock_positions",
+    "compute_stats",
+    "sharpe_on_clock",
+    "stats_of_arrays",
+]
 
 #: The annualisation clock of the Sharpe ratio: minutes in 365 days.
 MINUTES_PER_YEAR = 525_600
@@ -55,10 +62,36 @@ def compute_stats(
     """The statistics of the module docstring.  ``trades``: the backtest's
     trades (columns ``pnl, side, entry_time, exit_time, bars_held``);
     ``equity``: equity at each bar's close on a DatetimeIndex."""
-    pnl = trades["pnl"].to_numpy(np.float64)
+    held = (
+        pd.DatetimeIndex(trades["exit_time"]) - pd.DatetimeIndex(trades["entry_time"])
+    ).total_seconds().to_numpy() / 60.0
+    sides = trades["side"].to_numpy()
+    return stats_of_arrays(
+        trades["pnl"].to_numpy(np.float64),
+        np.where(sides == "long", 1, np.where(sides == "short", -1, 0)),
+        held,
+        trades["bars_held"].to_numpy(),
+        equity.to_numpy(np.float64),
+        clock_positions(pd.DatetimeIndex(equity.index).as_unit("ns").asi8),
+        initial_capital,
+    )
+
+
+def stats_of_arrays(
+    pnl: np.ndarray,
+    side: np.ndarray,
+    held_minutes: np.ndarray,
+    bars_held: np.ndarray,
+    equity: np.ndarray,
+    clock: np.ndarray,
+    initial_capital: float,
+) -> dict[str, float | int | None]:
+    """`compute_stats` on arrays: per trade ``pnl`` (quote currency), ``side``
+    (+1 long, -1 short), ``held_minutes`` and ``bars_held``; ``equity`` at each
+    bar's close and ``clock`` = `clock_positions` of the bars' times (the same
+    for every walk of one span, so a sweep computes it once)."""
     count = int(pnl.shape[0])
-    values = equity.to_numpy(np.float64)
-    final = float(values[-1]) if values.size else float(initial_capital)
+    final = float(equity[-1]) if equity.size else float(initial_capital)
     gross_profit = float(pnl[pnl > 0].sum())
     gross_loss = float(-pnl[pnl < 0].sum())
     if count == 0 or (gross_profit == 0 and gross_loss == 0):
@@ -67,25 +100,19 @@ def compute_stats(
         profit_factor = math.inf
     else:
         profit_factor = gross_profit / gross_loss
-    held = (
-        pd.DatetimeIndex(trades["exit_time"]) - pd.DatetimeIndex(trades["entry_time"])
-    ).total_seconds().to_numpy() / 60.0
-    sides = trades["side"].to_numpy()
     return {
         "trade_count": count,
         "win_rate": 100.0 * float((pnl > 0).sum()) / count if count else None,
         "net_pnl": float(pnl.sum()),
         "return_pct": 100.0 * (final / initial_capital - 1.0),
         "final_equity": final,
-        "max_drawdown_pct": max_drawdown_pct(values, initial_capital),
-        "sharpe": sharpe_ratio(pd.DatetimeIndex(equity.index).as_unit("ns").asi8, values),
+        "max_drawdown_pct": max_drawdown_pct(equity, initial_capital),
+        "sharpe": sharpe_on_clock(equity[clock]) if equity.size >= 2 else None,
         "profit_factor": profit_factor,
-        "avg_holding_minutes": float(held.mean()) if count else None,
-        "exposure_pct": (
-            100.0 * float(trades["bars_held"].sum()) / values.size if values.size else 0.0
-        ),
-        "long_count": int((sides == "long").sum()),
-        "short_count": int((sides == "short").sum()),
+        "avg_holding_minutes": float(held_minutes.mean()) if count else None,
+        "exposure_pct": (100.0 * float(bars_held.sum()) / equity.size if equity.size else 0.0),
+        "long_count": int((side > 0).sum()),
+        "short_count": int((side < 0).sum()),
     }
 
 
@@ -102,9 +129,22 @@ def sharpe_ratio(times_ns: np.ndarray, equity: np.ndarray) -> float | None:
     docstring); ``times_ns``: the bars' open times (int64 ns, increasing)."""
     if equity.size < 2:
         return None
+    return sharpe_on_clock(equity[clock_positions(times_ns)])
+
+
+def clock_positions(times_ns: np.ndarray) -> np.ndarray:
+    """For each minute of the gap-free clock from the first to the last of
+    ``times_ns`` (int64 ns, increasing), the position of the bar whose equity
+    stands at that minute (the last bar opened at or before it)."""
+    if times_ns.size == 0:
+        return np.zeros(0, np.int64)
     minute = (times_ns - times_ns[0]) // MINUTE_NS
     clock = np.arange(int(minute[-1]) + 1)
-    on_clock = equity[np.searchsorted(minute, clock, side="right") - 1]
+    return np.searchsorted(minute, clock, side="right") - 1
+
+
+def sharpe_on_clock(on_clock: np.ndarray) -> float | None:
+    """The annualised Sharpe ratio of an equity series on the minute clock."""
     returns = on_clock[1:] / on_clock[:-1] - 1.0
     if returns.size < 2:
         return None

@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from calculators import STATES, InvalidInputError, Params
 
@@ -48,8 +49,11 @@ __all__ = [
     "REASONS",
     "Signal",
     "SignalArrays",
+    "bar_signal",
     "entry_signals",
     "evaluate_entry_signal",
+    "rule_settings",
+    "signals_kernel",
     "state_codes",
 ]
 
@@ -175,7 +179,7 @@ def entry_signals(
     vah: Any = None,
     val: Any = None,
 ) -> SignalArrays:
-    """`evaluate_entry_signal` for every bar at once, vectorized with NumPy.
+    """`evaluate_entry_signal` for every bar at once (a Numba loop over `bar_signal`).
 
     Array-likes of one length; ``states`` as labels (see `state_codes`) or
     int codes into `calculators.STATES` (-1: missing); ``poc``, ``vah``,
@@ -199,43 +203,88 @@ def entry_signals(
         np.full(n, np.nan) if a is None else _floats(a, n, name)
         for a, name in ((poc, "poc"), (vah, "vah"), (val, "val"))
     )
-    with np.errstate(invalid="ignore"):
-        ok = (
-            (codes >= 0)
-            & (conf >= params.min_confidence)
-            & np.isfinite(atr_)
-            & (atr_ > 0)
-            & np.isfinite(px)
-            & (px > 0)
-        )
-        stop_gap = params.stop_atr * atr_
-        target_gap = params.target_atr * atr_
-        short_of_poc = params.balance_target_atr * atr_
-        up = ok & (codes == _IMBALANCE_UP) & (buy >= params.min_pressure) & (cvd > 0)
-        down = ok & (codes == _IMBALANCE_DOWN) & (sell >= params.min_pressure) & (cvd < 0)
-        balance = ok & (codes == _BALANCE) & bool(params.allow_balance_trades)
-        at_val = balance & (px <= val_)
-        at_vah = balance & ~at_val & (px >= vah_)
-        val_target = poc_ - short_of_poc
-        vah_target = poc_ + short_of_poc
-        fade_long = at_val & (val_target > px)
-        fade_short = at_vah & (vah_target < px)
+    side, reason, stop, target = signals_kernel(
+        codes, conf, buy, sell, cvd, px, atr_, poc_, vah_, val_, *rule_settings(params)
+    )
+    return SignalArrays(side, reason, stop, target)
 
+
+def rule_settings(params: Params) -> tuple[float, float, float, float, float, bool]:
+    """The settings `bar_signal` reads, in its argument order: ``min_confidence,
+    min_pressure, stop_atr, target_atr, balance_target_atr, allow_balance_trades``."""
+    return (
+        params.min_confidence,
+        params.min_pressure,
+        params.stop_atr,
+        params.target_atr,
+        params.balance_target_atr,
+        bool(params.allow_balance_trades),
+    )
+
+
+@njit(cache=True)
+def bar_signal(
+    code, conf, buy, sell, cvd, px, atr, poc, vah, val,
+    min_confidence, min_pressure, stop_atr, target_atr, balance_target_atr, allow_balance,
+):  # fmt: skip
+    """The rules of the module docstring for one bar, in Numba: ``(side, reason,
+    stop, target)`` with ``side`` +1/-1/0, ``reason`` an index into `REASONS`
+    (-1: none) and NaN levels when there is no signal.  ``code``: the state code
+    (-1: missing); NaN inputs never pass a threshold."""
+    if not (
+        code >= 0
+        and conf >= min_confidence
+        and np.isfinite(atr)
+        and atr > 0
+        and np.isfinite(px)
+        and px > 0
+    ):
+        return 0, -1, np.nan, np.nan
+    stop_gap = stop_atr * atr
+    if code == _IMBALANCE_UP:
+        if buy >= min_pressure and cvd > 0:
+            return 1, _UP, px - stop_gap, px + target_atr * atr
+        return 0, -1, np.nan, np.nan
+    if code == _IMBALANCE_DOWN:
+        if sell >= min_pressure and cvd < 0:
+            return -1, _DOWN, px + stop_gap, px - target_atr * atr
+        return 0, -1, np.nan, np.nan
+    if code != _BALANCE or not allow_balance:
+        return 0, -1, np.nan, np.nan
+    short_of_poc = balance_target_atr * atr
+    if px <= val:
+        target = poc - short_of_poc
+        if target > px:
+            return 1, _VAL, px - stop_gap, target
+    elif px >= vah:
+        target = poc + short_of_poc
+        if target < px:
+            return -1, _VAH, px + stop_gap, target
+    return 0, -1, np.nan, np.nan
+
+
+@njit(cache=True)
+def signals_kernel(
+    codes, conf, buy, sell, cvd, px, atr, poc, vah, val,
+    min_confidence, min_pressure, stop_atr, target_atr, balance_target_atr, allow_balance,
+):  # fmt: skip
+    """`bar_signal` over every bar: ``(side int8, reason int8, stop, target)`` arrays."""
+    n = codes.shape[0]
     side = np.zeros(n, np.int8)
     reason = np.full(n, -1, np.int8)
     stop = np.full(n, np.nan)
     target = np.full(n, np.nan)
-    for mask, sign, code, tgt in (
-        (up, 1, _UP, px + target_gap),
-        (down, -1, _DOWN, px - target_gap),
-        (fade_long, 1, _VAL, val_target),
-        (fade_short, -1, _VAH, vah_target),
-    ):
-        side[mask] = sign
-        reason[mask] = code
-        stop[mask] = (px - sign * stop_gap)[mask]
-        target[mask] = tgt[mask]
-    return SignalArrays(side, reason, stop, target)
+    for i in range(n):
+        s, r, st, tg = bar_signal(
+            codes[i], conf[i], buy[i], sell[i], cvd[i], px[i], atr[i], poc[i], vah[i], val[i],
+            min_confidence, min_pressure, stop_atr, target_atr, balance_target_atr, allow_balance,
+        )  # fmt: skip
+        if s != 0:
+            side[i] = s
+            reason[i] = r
+            stop[i] = st
+            target[i] = tg
+    return side, reason, stop, target
 
 
 def state_codes(states: Any) -> np.ndarray:

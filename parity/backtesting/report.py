@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -20,17 +21,39 @@ from parity.common import svg
 from parity.common.page import render_page
 from parity.io.atomic import atomic_directory
 
-__all__ = ["sweep_markdown", "write_backtest", "write_sweep"]
+__all__ = ["sweep_markdown", "write_backtest", "write_backtests", "write_sweep"]
 
 
 def write_backtest(out: str | Path, result: BacktestResult, candles: pd.DataFrame) -> Path:
     """Write the four files of a backtest into ``out`` (atomically)."""
     with atomic_directory(out) as staging:
-        (staging / "result.json").write_text(result.to_json() + "\n", encoding="utf-8")
-        result.trades.to_csv(staging / "trades.csv", index=False)
-        result.equity.rename_axis("ts").to_csv(staging / "equity.csv")
-        (staging / "report.html").write_text(_backtest_html(result, candles), encoding="utf-8")
+        _backtest_files(staging, result, candles)
     return Path(out)
+
+
+def write_backtests(
+    out: str | Path,
+    results: list[BacktestResult],
+    candles_of: Callable[[BacktestResult], pd.DataFrame],
+    summary: list[dict],
+) -> Path:
+    """Write several backtests into ``out`` (atomically): one directory per
+    symbol with the four files of `write_backtest` (``candles_of(result)``: the
+    candles its report draws) and ``summary.csv`` (one row per symbol)."""
+    with atomic_directory(out) as staging:
+        for result in results:
+            folder = staging / result.symbol
+            folder.mkdir()
+            _backtest_files(folder, result, candles_of(result))
+        pd.DataFrame(summary).to_csv(staging / "summary.csv", index=False)
+    return Path(out)
+
+
+def _backtest_files(folder: Path, result: BacktestResult, candles: pd.DataFrame) -> None:
+    (folder / "result.json").write_text(result.to_json() + "\n", encoding="utf-8")
+    result.trades.to_csv(folder / "trades.csv", index=False)
+    result.equity.rename_axis("ts").to_csv(folder / "equity.csv")
+    (folder / "report.html").write_text(_backtest_html(result, candles), encoding="utf-8")
 
 
 def _backtest_html(result: BacktestResult, candles: pd.DataFrame) -> str:

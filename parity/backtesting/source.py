@@ -1,4 +1,9 @@
-"""Candles from PostgreSQL for the backtest engine (read-only)."""
+"""Candles for the backtest engine: from PostgreSQL (read-only) or a DataFrame.
+
+`load_candles` is the one way `parity backtest` and `parity sweep` get their
+data: ``source`` is a DSN (each task reads its own symbol and span) or a
+DataFrame of candles already in memory.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,10 @@ from parity.db.connect import connect, read_only
 from parity.db.schema import symbol_info
 from parity.db.store import read_candles
 
-__all__ = ["postgres_candle_source"]
+__all__ = ["CandleData", "load_candles", "postgres_candle_source"]
+
+#: Where candles come from: a PostgreSQL DSN, or the candles themselves.
+CandleData = str | pd.DataFrame
 
 
 def postgres_candle_source(dsn: str) -> CandleSource:
@@ -26,3 +34,14 @@ def postgres_candle_source(dsn: str) -> CandleSource:
             conn.close()
 
     return load
+
+
+def load_candles(
+    source: CandleData, symbol: str, start: pd.Timestamp, end: pd.Timestamp
+) -> pd.DataFrame:
+    """The candles of ``symbol`` opened in ``[start, end)``: read from the DSN
+    ``source``, or ``source`` itself when it is a DataFrame (the engine cuts
+    the span it needs from it)."""
+    if isinstance(source, pd.DataFrame):
+        return source
+    return postgres_candle_source(source)(symbol, start, end)

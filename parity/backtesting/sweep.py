@@ -1,21 +1,26 @@
-"""Parameter sweeps: every combination of a grid, backtested on the same candles.
+"""Parameter sweeps: every combination of a grid, backtested on one period.
 
 A grid is a list of ``name=v1,v2,...`` specs; the combinations are their
 Cartesian product in the order given (the last parameter varies fastest).
+The combinations are grouped by their calculator parameters
+(`backtest.sweep.group_combinations`); each group is one task
+(`parity.execution`) that reads its own candles and computes the indicators
+once (`backtest.sweep.sweep_group`).
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 
 import pandas as pd
 
 from backtest import BacktestEngine
+from backtest.sweep import combinations, group_combinations, sweep_group
 from calculators import InvalidInputError, Params
+from parity.backtesting.source import CandleData, load_candles
+from parity.execution import Progress, Task, executor, run_tasks
 
-__all__ = ["SWEEP_STATS", "combinations", "parse_grid", "run_sweep"]
+__all__ = ["SWEEP_STATS", "combinations", "parse_grid", "run_sweep", "sweep_tasks"]
 
 #: The statistics a sweep table shows, after the parameters.
 SWEEP_STATS = (
@@ -48,36 +53,61 @@ def parse_grid(specs: Sequence[str], base: Params) -> dict[str, list]:
     return grid
 
 
-def combinations(grid: dict[str, list], base: Params) -> list[Params]:
-    """Every combination of the grid applied to ``base``."""
-    names = list(grid)
-    return [
-        base.replace(**dict(zip(names, values, strict=True)))
-        for values in itertools.product(*grid.values())
-    ]
+def sweep_stored(
+    source: CandleData,
+    combos: list[Params],
+    symbol: str,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+) -> list[dict]:
+    """One task: the statistics of ``combos`` (one calculator group) on
+    ``symbol``'s candles in ``[start - warm-up, end)``."""
+    warmup = BacktestEngine(combos[0]).warmup
+    candles = load_candles(source, symbol, start - warmup, end)
+    return sweep_group(candles, combos, symbol, start, end)
 
 
-def _one(params: Params, candles: pd.DataFrame, symbol: str, start, end) -> dict:
-    stats = BacktestEngine(params).run(symbol, start, end, candles=candles).stats
-    return {k: stats[k] for k in SWEEP_STATS}
+def sweep_tasks(
+    source: CandleData,
+    combos: list[Params],
+    symbol: str,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+) -> tuple[list[Task], list[list[int]]]:
+    """One task per calculator group of ``combos``, and each group's positions."""
+    groups = group_combinations(combos)
+    tasks = []
+    for k, positions in enumerate(groups):
+        members = [combos[i] for i in positions]
+        name = f"{symbol} group {k + 1}/{len(groups)}"
+        if isinstance(source, str):
+            tasks.append(Task(sweep_stored, (members, symbol, start, end), name, dsn=source))
+        else:
+            tasks.append(Task(sweep_stored, (source, members, symbol, start, end), name))
+    return tasks, groups
 
 
 def run_sweep(
-    candles: pd.DataFrame,
+    source: CandleData,
     grid: dict[str, list],
     base: Params,
     symbol: str,
-    start,
-    end,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
     jobs: int = 1,
+    *,
+    scheduler: str | None = None,
+    progress: Progress | None = None,
 ) -> pd.DataFrame:
-    """One row per combination: the grid's parameters, then `SWEEP_STATS`."""
+    """One row per combination: the grid's parameters, then `SWEEP_STATS`.
+    ``source``: a DSN (each task reads its candles) or the candles."""
     combos = combinations(grid, base)
-    args = [(p, candles, symbol, start, end) for p in combos]
-    if jobs > 1 and len(combos) > 1:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            rows = list(pool.map(_one, *zip(*args, strict=True)))
-    else:
-        rows = [_one(*a) for a in args]
+    tasks, groups = sweep_tasks(source, combos, symbol, start, end)
+    with executor(jobs, scheduler) as ex:
+        results = run_tasks(tasks, ex, progress)
+    rows: list[dict] = [{}] * len(combos)
+    for positions, stats in zip(groups, results, strict=True):
+        for i, row in zip(positions, stats, strict=True):
+            rows[i] = {k: row[k] for k in SWEEP_STATS}
     table = pd.DataFrame([{name: getattr(p, name) for name in grid} for p in combos])
-    return pd.concat([table, pd.DataFrame(rows)], axis=1)
+    return pd.concat([table, pd.DataFrame(rows, columns=list(SWEEP_STATS))], axis=1)

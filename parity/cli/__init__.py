@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "gate",
     "backtest",
     "sweep",
+    "calibrate",
     "db",
     "load",
     "simulate",

@@ -11,7 +11,7 @@ from typing import Any
 from calculators.params import Params
 from parity.cli.errors import ParityError
 
-__all__ = ["add_dsn_option", "add_params_options", "params_from_args"]
+__all__ = ["add_dsn_option", "add_params_options", "add_scheduler_option", "params_from_args"]
 
 
 def add_dsn_option(parser: argparse.ArgumentParser) -> None:
@@ -102,3 +102,19 @@ def _read_params_file(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ParityError(f"--params-file {path}: expected a mapping of parameter names to values")
     return data
+
+
+def add_scheduler_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--scheduler ADDRESS`` (default ``$PARITY_DASK_SCHEDULER``): run the
+    tasks on that Dask cluster instead of local processes (`parity.execution`)."""
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help=(
+            "run on the Dask cluster of this scheduler, e.g. tcp://10.0.0.5:8786 "
+            "(default: $PARITY_DASK_SCHEDULER, else local processes). Workers read the "
+            "database themselves: the DSN is sent without its password; give them "
+            "PGPASSWORD/PGPASSFILE or PARITY_DSN."
+        ),
+    )

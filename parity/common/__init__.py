@@ -4,7 +4,9 @@
   candle-only indicators vs on the stored live rows);
 - `parity.common.svg`: the self-contained SVG charts of the HTML reports;
 - `parity.common.page`: the HTML page every report shares
-  (``parity/templates/base.html``).
+  (``parity/templates/base.html``);
+- `parity.common.estimation`: the candle-side estimation settings (what
+  ``parity calibrate`` searches and the reports show).
 
 ``parity.harness`` and ``parity.backtesting`` both import from here and never
 from each other.

@@ -13,13 +13,14 @@ of all distinct trades that both sides took.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from backtest import BacktestEngine
+from backtest import BacktestEngine, BacktestResult
 from backtest.engine import INDICATOR_COLUMNS
 from calculators import Params
 
-__all__ = ["match_trades", "trade_parity"]
+__all__ = ["live_walk", "match_trades", "trade_parity"]
 
 _ONE_BAR = pd.Timedelta(minutes=1)
 
@@ -31,18 +32,20 @@ def trade_parity(
     params: Params,
     start: pd.Timestamp,
     end: pd.Timestamp,
+    on_live: BacktestResult | None = None,
 ) -> dict:
     """Walk ``[start, end)`` on both indicator sets; returns the comparison
-    (counts, match share, P&L of each side and their difference)."""
+    (counts, match share, P&L of each side and their difference).
+
+    ``on_live``: the walk on the live rows (`live_walk`) when the caller
+    already has it, e.g. to compare many calculated sets with the same ATR.
+    """
     engine = BacktestEngine(params)
-    live_indicators = live.reindex(calculated.index)
-    live_indicators["atr"] = calculated["atr"]
     on_calc = engine.run_on_indicators(
         candles, calculated[list(INDICATOR_COLUMNS)], start=start, end=end
     )
-    on_live = engine.run_on_indicators(
-        candles, live_indicators[list(INDICATOR_COLUMNS)], start=start, end=end
-    )
+    if on_live is None:
+        on_live = live_walk(candles, calculated, live, params, start, end)
     matched = match_trades(on_calc.trades, on_live.trades)
     n_calc, n_live = len(on_calc.trades), len(on_live.trades)
     union = n_calc + n_live - len(matched)
@@ -62,14 +65,41 @@ def trade_parity(
     }
 
 
+def live_walk(
+    candles: pd.DataFrame,
+    calculated: pd.DataFrame,
+    live: pd.DataFrame,
+    params: Params,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+) -> BacktestResult:
+    """The strategy walked over ``[start, end)`` on the live rows, with the
+    calculated ATR (the live tables store none)."""
+    live_indicators = live.reindex(calculated.index)
+    live_indicators["atr"] = calculated["atr"]
+    return BacktestEngine(params).run_on_indicators(
+        candles, live_indicators[list(INDICATOR_COLUMNS)], start=start, end=end
+    )
+
+
 def match_trades(a: pd.DataFrame, b: pd.DataFrame) -> list[tuple[int, int]]:
-    """Pairs ``(i, j)`` of rows of ``a`` and ``b`` with the same side and
-    entries at most one bar apart, each row used once, nearest pairs first."""
+    """Pairs ``(i, j)`` of rows of ``a`` and ``b`` (positions) with the same side and
+    entries at most one bar apart, each row used once, nearest pairs first
+    (ties: lower ``i``, then lower ``j``)."""
+    entries_b = pd.DatetimeIndex(b["entry_time"]).as_unit("ns").asi8
+    sides_b = b["side"].to_numpy()
+    order = np.argsort(entries_b, kind="stable")
+    sorted_b = entries_b[order]
+    one_bar = _ONE_BAR.value
     candidates = []
-    for i, (side, entry) in enumerate(zip(a["side"], a["entry_time"], strict=True)):
-        near = b.index[(b["side"] == side) & ((b["entry_time"] - entry).abs() <= _ONE_BAR)]
-        for j in near:
-            candidates.append((abs(b.at[j, "entry_time"] - entry), i, b.index.get_loc(j)))
+    for i, (side, entry) in enumerate(
+        zip(a["side"].to_numpy(), pd.DatetimeIndex(a["entry_time"]).as_unit("ns").asi8, strict=True)
+    ):
+        lo = np.searchsorted(sorted_b, entry - one_bar, side="left")
+        hi = np.searchsorted(sorted_b, entry + one_bar, side="right")
+        for j in order[lo:hi]:
+            if sides_b[j] == side:
+                candidates.append((abs(int(entries_b[j]) - int(entry)), i, int(j)))
     used_a, used_b, pairs = set(), set(), []
     for _, i, j in sorted(candidates):
         if i not in used_a and j not in used_b:

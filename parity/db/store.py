@@ -28,7 +28,7 @@ import pyarrow.csv as pacsv
 from psycopg2 import sql
 
 from calculators import validate_candles, validate_trades
-from calculators.validate import CANDLE_COLUMNS
+from calculators.validate import BUY_VOLUME, CANDLE_COLUMNS
 from parity.db.names import DEFAULT_NAMES, TableNames
 from parity.db.tables import LIVE_COLUMNS
 from parity.errors import ParityError
@@ -36,6 +36,7 @@ from parity.io.tables import CSV_EXACT_FLOATS
 
 __all__ = [
     "LIVE_COLUMNS",
+    "has_column",
     "read_candles",
     "read_live_rows",
     "read_trades",
@@ -59,16 +60,23 @@ def write_candles(conn: Connection, symbol_id: int, candles: pd.DataFrame) -> in
     """Insert 1-minute candles of ``symbol_id``; returns the number of rows inserted.
 
     ``candles``: a DataFrame on a timezone-aware `DatetimeIndex` (bar open time)
-    with ``open, high, low, close, volume``; checked with
+    with ``open, high, low, close, volume`` and optionally ``buy_volume`` (the
+    bar's aggressor-buy volume, NaN = unknown, stored as NULL); checked with
     `calculators.validate_candles` (raises `InvalidInputError`).  Rows whose
-    ``(symbol_id, ts)`` is already stored are skipped, so loading the same
-    candles twice changes nothing.  No commit.
+    ``(symbol_id, ts)`` is already stored are skipped (kept as they are), so
+    loading the same candles twice changes nothing.  No commit.
     """
     frame = validate_candles(candles)
     if frame.empty:
         return 0
     body = {"ts_us": _utc_micros(frame.index)}
     body |= {col: pa.array(frame[col].to_numpy(), pa.float64()) for col in CANDLE_COLUMNS}
+    buy = (
+        frame[BUY_VOLUME].to_numpy(np.float64)
+        if BUY_VOLUME in frame.columns
+        else np.full(len(frame), np.nan)
+    )
+    body[BUY_VOLUME] = pa.array(buy, pa.float64(), from_pandas=True)
     return _stage_and_insert(conn, "candles", symbol_id, pa.table(body), key=("ts",))
 
 
@@ -251,19 +259,39 @@ def read_candles(
     from this project's ``candles`` table or the one ``names`` describes.
 
     Returns a DataFrame on a UTC `DatetimeIndex` named ``ts`` (bar open time,
-    ns unit), float64 columns ``open, high, low, close, volume``, in time order.
+    ns unit), float64 columns ``open, high, low, close, volume`` and, when the
+    table has the column, ``buy_volume`` (aggressor-buy volume; NULL -> NaN =
+    unknown), in time order.
     """
+    table = names or DEFAULT_NAMES["candles"]
+    values = (
+        (*CANDLE_COLUMNS, BUY_VOLUME) if has_column(conn, table, BUY_VOLUME) else CANDLE_COLUMNS
+    )
     frame = _copy_out(
         conn,
-        names or "candles",
-        ("ts", *CANDLE_COLUMNS),
+        table,
+        ("ts", *values),
         symbol_id,
         start,
         end,
         order=("ts",),
-        dtypes=dict.fromkeys(CANDLE_COLUMNS, np.float64),
+        dtypes=dict.fromkeys(values, np.float64),
     )
     return frame.set_index("ts")
+
+
+def has_column(conn: Connection, table: TableNames, column: str) -> bool:
+    """Whether ``table`` has the column that ``table`` maps this project's ``column`` to
+    (False also when the table does not exist); read-only, no error aborts the transaction."""
+    stored = table.columns.get(column, column)
+    with conn.cursor() as cur:
+        qualified = table.identifier().as_string(cur)
+        cur.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(%s) "
+            "AND attname = %s AND attnum > 0 AND NOT attisdropped)",
+            (qualified, stored),
+        )
+        return bool(cur.fetchone()[0])
 
 
 def read_trades(

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from parity.common.estimation import settings_of
 from parity.db.connect import redact_dsn
+from parity.execution import Progress
 from parity.harness.config import HarnessConfig
 from parity.harness.gate import evaluate
 from parity.harness.report import build_report, write_report
@@ -46,18 +48,25 @@ def run_parity(
     jobs: int = 1,
     config_path: str | None = None,
     extra: dict | None = None,
+    scheduler: str | None = None,
+    progress: Progress | None = None,
 ) -> ParityRun:
     """Compare ``symbols``, judge the gate and (with ``out``) write the report.
 
     ``extra`` adds sections per symbol to the report (e.g. trade-level parity).
+    ``jobs`` / ``scheduler``: where the symbols run (`parity.execution`);
+    ``progress(fraction)``: symbols done / total.
     """
-    results = run_symbols(dsn, config, symbols, start, end, jobs, config_path)
+    results = run_symbols(
+        dsn, config, symbols, start, end, jobs, config_path, scheduler=scheduler, progress=progress
+    )
     summaries = {r.summary["symbol"]: r.summary for r in results}
     run = {
         "database": redact_dsn(dsn),
         "config": config_path or "(defaults)",
         "params": config.params.to_dict(),
         "params_hash": config.params.digest(),
+        "candle_settings": settings_of(config.params),
         "symbols": symbols,
         "start": start.isoformat() if start is not None else None,
         "end": end.isoformat() if end is not None else None,

@@ -63,6 +63,7 @@ _SCHEMA_TABLES = ("symbols", "candles", *LIVE_COLUMNS)
 PSEUDO_METRICS = {
     "coverage": ("share",),
     "value_area": ("mean_iou", "median_iou"),
+    "true_flow": ("share",),
 }
 _STATISTICS = (
     "match_rate", "mean_error", "median_error", "p95_error", "max_error", "correlation",

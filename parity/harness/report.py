@@ -43,6 +43,7 @@ SUMMARY_FIGURES = (
     ("delta correlation", "delta", "correlation", "{:.3f}"),
     ("confidence mean err (pts)", "confidence", "mean_error", "{:.1f}"),
     ("coverage", "coverage", "share", "{:.1%}"),
+    ("true flow (bars with buy_volume)", "true_flow", "share", "{:.1%}"),
 )
 
 
@@ -100,6 +101,12 @@ def render_markdown(report: Mapping) -> str:
     lines.append(
         f"Parameters `{run.get('params_hash')}` · config `{run.get('config')}` · database `{run.get('database')}`"
     )
+    settings = run.get("candle_settings")
+    if settings:
+        lines.append("")
+        lines.append(
+            "Candle-side settings: " + ", ".join(f"`{k}={v}`" for k, v in settings.items())
+        )
     lines.append("")
     symbols = report["symbols"]
     if symbols:
@@ -180,12 +187,21 @@ def render_html(report: Mapping, results: Sequence[SymbolResult]) -> str:
     body = Template(_TEMPLATE.read_text(encoding="utf-8")).substitute(
         run=html.escape(json.dumps(report["run"], indent=1)),
         gate_rows=gate_rows or "<tr><td colspan=4>no thresholds configured</td></tr>",
-        summary=_markdown_table_html(report),
+        summary=_settings_html(report["run"]) + _markdown_table_html(report),
         sections="".join(sections),
     )
     verdict_class = "ok" if report["verdict"] == "pass" else "bad"
     heading = f'Parity report: <span class="{verdict_class}">{html.escape(verdict)}</span>'
     return render_page(f"Parity report: {verdict}", body, heading)
+
+
+def _settings_html(run: Mapping) -> str:
+    """The candle-side estimation settings of the run, as one paragraph."""
+    settings = run.get("candle_settings") or {}
+    if not settings:
+        return ""
+    items = ", ".join(f"<code>{html.escape(f'{k}={v}')}</code>" for k, v in settings.items())
+    return f"<p>Candle-side settings: {items}</p>"
 
 
 def _markdown_table_html(report: Mapping) -> str:

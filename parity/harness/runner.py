@@ -10,7 +10,6 @@ lookback - 1 min``), so its window is full; earlier bars are counted apart
 from __future__ import annotations
 
 import hashlib
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,13 +17,15 @@ import pandas as pd
 
 from calculators import OUTPUT_COLUMNS, compute
 from calculators.timeutil import MINUTE_NS
+from calculators.validate import BUY_VOLUME
 from parity.common.trades import trade_parity
 from parity.db.connect import connect
+from parity.execution import Progress, Task, executor, run_tasks
 from parity.harness.compare import Comparison, compare
 from parity.harness.config import HarnessConfig
 from parity.harness.source import SymbolData, load_symbol
 
-__all__ = ["SymbolResult", "compare_symbol", "run_symbols", "self_check"]
+__all__ = ["SymbolResult", "compare_stored", "compare_symbol", "run_symbols", "self_check", "true_flow"]
 
 _MINUTE = pd.Timedelta(minutes=1)
 
@@ -48,16 +49,29 @@ def run_symbols(
     end: pd.Timestamp | None = None,
     jobs: int = 1,
     config_path: str | None = None,
+    *,
+    scheduler: str | None = None,
+    progress: Progress | None = None,
 ) -> list[SymbolResult]:
-    """Compare every symbol (in parallel processes when ``jobs > 1``)."""
-    tasks = [(dsn, config, s, start, end, config_path) for s in symbols]
-    if jobs <= 1 or len(symbols) <= 1:
-        return [_run_one(*task) for task in tasks]
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(_run_one, *zip(*tasks, strict=True)))
+    """Compare every symbol, one task per symbol (`parity.execution`: here,
+    in ``jobs`` processes, or on the Dask cluster at ``scheduler``)."""
+    tasks = [
+        Task(compare_stored, (config, s, start, end, config_path), s, dsn=dsn) for s in symbols
+    ]
+    with executor(jobs, scheduler) as ex:
+        return run_tasks(tasks, ex, progress)
 
 
-def _run_one(dsn, config, symbol, start, end, config_path) -> SymbolResult:
+def compare_stored(
+    dsn: str,
+    config: HarnessConfig,
+    symbol: str,
+    start: pd.Timestamp | None,
+    end: pd.Timestamp | None,
+    config_path: str | None,
+) -> SymbolResult:
+    """One symbol's task: read its candles and live rows from ``dsn`` (read
+    only) and compare them."""
     conn = connect(dsn)
     try:
         data = load_symbol(conn, config, symbol, start, end)
@@ -76,6 +90,16 @@ def compared_bars(data: SymbolData, config: HarnessConfig, calc: pd.DataFrame) -
     """Bars of the window whose lookback window is full (see the module docstring)."""
     full_from = data.first_candle + (config.params.lookback_period - 1) * _MINUTE
     return calc.index[calc.index >= full_from]
+
+
+def true_flow(candles: pd.DataFrame, bars: pd.DatetimeIndex) -> dict:
+    """How many of the compared ``bars`` had a true aggressor-buy volume in their
+    candle (``buy_volume`` not NaN): ``{"share": 0..1 or None, "bars": count}``."""
+    if BUY_VOLUME in candles.columns:
+        known = int(candles[BUY_VOLUME].reindex(bars).notna().sum())
+    else:
+        known = 0
+    return {"share": known / len(bars) if len(bars) else None, "bars": known}
 
 
 def compare_symbol(
@@ -107,6 +131,7 @@ def compare_symbol(
     share = float(covered_all.notna().all(axis=1).mean()) if len(bars) else None
     metrics = dict(result.metrics)
     metrics["coverage"] = {"share": share, "per_table": coverage, "bars": len(bars)}
+    metrics["true_flow"] = true_flow(data.candles, bars)
     summary = {
         "symbol": data.symbol,
         "tick_size": data.tick_size,
@@ -170,11 +195,12 @@ def window_fingerprints(
     candles: pd.DataFrame, minutes: pd.DatetimeIndex, lookback: int
 ) -> list[str]:
     """For each minute, SHA-256 (16 hex digits) of the candles of its lookback
-    window: their open times (ns) and ``open, high, low, close, volume`` as float64."""
+    window: their open times (ns) and ``open, high, low, close, volume`` (and
+    ``buy_volume`` when the candles have it) as float64."""
     times = candles.index.asi8
-    values = np.ascontiguousarray(
-        candles[["open", "high", "low", "close", "volume"]].to_numpy(np.float64)
-    )
+    columns = ["open", "high", "low", "close", "volume"]
+    columns += [BUY_VOLUME] if BUY_VOLUME in candles.columns else []
+    values = np.ascontiguousarray(candles[columns].to_numpy(np.float64))
     ends = np.searchsorted(times, minutes.asi8, side="right")
     starts = np.searchsorted(times, minutes.asi8 - lookback * MINUTE_NS, side="right")
     prints = []

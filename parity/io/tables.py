@@ -3,7 +3,8 @@
 Formats (see ``../shared/data/SOURCES.md`` and ``docs/schema.md``):
 
 - candles: ``ts`` (ISO-8601 with an offset, e.g. ``2019-10-11 00:00:00+00:00``,
-  the bar OPEN time; or integer epoch milliseconds) and ``open, high, low,
+  the bar OPEN time; or integer epoch milliseconds, or microseconds when
+  every value is at least 1e14) and ``open, high, low,
   close, volume``; extra columns are kept.
 - trades: ``ts_ms`` (integer epoch milliseconds) or ``ts`` (ISO-8601 with an
   offset), ``trade_id`` (optional integer), ``price``, ``amount``, ``side``
@@ -168,11 +169,11 @@ def trades_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 def _times(column: pd.Series, what: str) -> pd.DatetimeIndex:
     """Times of a ``ts`` column: ISO strings with an offset, tz-aware datetimes or
-    epoch milliseconds.  Naive times stay naive (the validators refuse them)."""
+    epoch milliseconds (microseconds, see `_epoch_unit`).  Naive times stay naive (the validators refuse them)."""
     if isinstance(column.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(column):
         return pd.DatetimeIndex(column)
     if pd.api.types.is_integer_dtype(column):
-        return pd.DatetimeIndex(pd.to_datetime(column, unit="ms", utc=True))
+        return pd.DatetimeIndex(pd.to_datetime(column, unit=_epoch_unit(column, what), utc=True))
     text = column.astype("string")
     try:
         return pd.DatetimeIndex(pd.to_datetime(text, format="ISO8601"))
@@ -193,6 +194,30 @@ def _times(column: pd.Series, what: str) -> pd.DatetimeIndex:
             f"{what} row {i}: ts {text.iloc[i]!r} has no timezone offset; give UTC times"
         )
     return pd.DatetimeIndex(parsed)  # offsets differ between rows: all converted to UTC
+
+
+#: Integer times at or above this are epoch microseconds, below it milliseconds
+#: (milliseconds reach 1e14 only in the year 5138; microseconds passed it in 1973).
+MICROSECONDS_FROM = 10**14
+
+
+def _epoch_unit(column: pd.Series, what: str) -> str:
+    """``"ms"`` or ``"us"`` for an integer time column (Binance spot klines use
+    microseconds from 2025 on); every row must be in the same unit."""
+    values = column.to_numpy(dtype=np.int64)
+    if not values.size or values.max() < MICROSECONDS_FROM:
+        return "ms"
+    small = np.flatnonzero(values < MICROSECONDS_FROM)
+    if small.size:
+        i = int(small[0])
+        raise InvalidInputError(
+            f"{what} row {i}: ts {int(values[i])} looks like epoch milliseconds, other rows "
+            "like microseconds; give one unit"
+        )
+    if values.max() >= 1000 * MICROSECONDS_FROM:
+        i = int(np.argmax(values >= 1000 * MICROSECONDS_FROM))
+        raise InvalidInputError(f"{what} row {i}: ts {int(values[i])} is not epoch ms or us")
+    return "us"
 
 
 def _epoch_ms(column: pd.Series, what: str, name: str) -> pd.Series:

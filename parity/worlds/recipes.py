@@ -75,7 +75,8 @@ REAL_CANDLE_FILES = (
     ("DOTUSDT", "dotusdt-perp-1m-2024-11.csv.gz"),
 )
 # Bump when a world's construction changes, so stored worlds are rebuilt.
-_WORLD_VERSION = 1
+# 2: candles keep the files' buy_volume (the perpetual symbols of the real world).
+_WORLD_VERSION = 2
 _MINUTE = pd.Timedelta(minutes=1)
 
 
@@ -236,7 +237,9 @@ def build_demo_world(
         days, seed, start=DEMO_START, start_price=DEMO_START_PRICE, tick_size=DEMO_TICK_SIZE
     )
     trades = result.trades
-    candles = candles_from_trades(trades)
+    # The demo's candles are OHLCV only, like most desks' bar data: the demo
+    # measures the candle estimates (the true per-bar buy volume stays unused).
+    candles = candles_from_trades(trades).drop(columns="buy_volume")
     t1 = time.perf_counter()
     n_trades = write_trades(conn, symbol_id, trades)
     n_candles = write_candles(conn, symbol_id, candles)

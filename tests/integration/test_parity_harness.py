@@ -230,7 +230,8 @@ def test_renamed_schema_with_mapped_columns_and_labels_gives_the_same_result(
             "CREATE TABLE engine.instruments AS SELECT id AS instrument_id, symbol AS name, tick_size AS tick FROM symbols"
         )
         cur.execute(
-            "CREATE TABLE engine.bars AS SELECT symbol_id AS instrument, ts AS open_time, open, high, low, close, volume AS qty FROM candles"
+            "CREATE TABLE engine.bars AS SELECT symbol_id AS instrument, ts AS open_time, open, high, low, close, volume AS qty, "
+            "buy_volume AS taker_buy FROM candles"
         )
         cur.execute(
             "CREATE TABLE engine.vp AS SELECT symbol_id AS instrument, ts AS written, poc AS point_of_control, vah, val, total_volume FROM volume_profile"
@@ -258,7 +259,7 @@ id_column = "instrument_id"
 [schema.candles]
 table = "bars"
 id_column = ""
-columns = { symbol_id = "instrument", ts = "open_time", volume = "qty" }
+columns = { symbol_id = "instrument", ts = "open_time", volume = "qty", buy_volume = "taker_buy" }
 [schema.volume_profile]
 table = "vp"
 id_column = ""

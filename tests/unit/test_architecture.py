@@ -4,7 +4,8 @@ Imports flow one way: ``calculators`` imports nothing of the project;
 ``backtest`` imports only ``calculators``; the world builders of ``fixtures/``
 (installed as ``parity_fixtures``) import ``calculators`` and the table
 definitions `parity.db.tables`; ``parity`` sits on top.  Inside ``parity``:
-the library (``db``, ``io``, ``common``, ``harness``, ``backtesting``) never
+the library (``db``, ``io``, ``common``, ``harness``, ``backtesting``,
+``calibration``) never
 imports the command line ``parity.cli`` nor the world builders; ``harness``
 and ``backtesting`` never import each other (what both need is in
 ``parity.common``); only the command line prints.  Imports are read with `ast`.
@@ -37,12 +38,13 @@ ALLOWED = {
     "parity": set(PROJECT),
 }
 #: Sub-packages of ``parity`` -> module prefixes they must not import.
-LIBRARY = ("db", "io", "common", "harness", "backtesting")
+LIBRARY = ("db", "io", "common", "harness", "backtesting", "execution", "calibration")
 FORBIDDEN = {
     **{sub: {"parity.cli", "parity_fixtures", "parity.worlds"} for sub in LIBRARY},
     "common": {"parity.cli", "parity_fixtures", "parity.worlds", "parity.harness", "parity.backtesting"},
     "harness": {"parity.cli", "parity_fixtures", "parity.worlds", "parity.backtesting"},
     "backtesting": {"parity.cli", "parity_fixtures", "parity.worlds", "parity.harness"},
+    "execution": {"parity.cli", "parity_fixtures", "parity.worlds", "parity.harness", "parity.backtesting"},
 }
 
 

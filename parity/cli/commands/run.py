@@ -13,8 +13,9 @@ import time
 import pandas as pd
 
 from parity.cli.errors import EXIT_GATE_FAILED, EXIT_OK, ParityError
-from parity.cli.options import add_dsn_option
+from parity.cli.options import add_dsn_option, add_scheduler_option
 from parity.cli.output import print_summary
+from parity.cli.progress import progress_bar
 from parity.db.connect import connect, resolve_dsn
 from parity.harness import run_parity
 from parity.harness.config import load_config
@@ -55,6 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--jobs", type=int, default=1, metavar="N", help="symbols compared in parallel (processes)"
     )
+    add_scheduler_option(parser)
     parser.add_argument(
         "--self-check",
         action="store_true",
@@ -107,16 +109,19 @@ def run(args: argparse.Namespace) -> int:
     finally:
         conn.close()
     began = time.perf_counter()
-    result = run_parity(
-        dsn,
-        config,
-        symbols,
-        start=args.start,
-        end=args.end,
-        out=args.out,
-        jobs=args.jobs,
-        config_path=args.config,
-    )
+    with progress_bar(f"parity ({len(symbols)} symbols)") as progress:
+        result = run_parity(
+            dsn,
+            config,
+            symbols,
+            start=args.start,
+            end=args.end,
+            out=args.out,
+            jobs=args.jobs,
+            config_path=args.config,
+            scheduler=args.scheduler,
+            progress=progress,
+        )
     print_summary(result.report, time.perf_counter() - began, args.out)
     return EXIT_OK if result.passed else EXIT_GATE_FAILED
 

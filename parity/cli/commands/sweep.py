@@ -9,13 +9,17 @@ from __future__ import annotations
 import argparse
 import sys
 
-from backtest import BacktestEngine
 from parity.backtesting.report import sweep_markdown, write_sweep
-from parity.backtesting.source import postgres_candle_source
 from parity.backtesting.sweep import combinations, parse_grid, run_sweep
 from parity.cli.commands.backtest import add_period_options
 from parity.cli.errors import EXIT_OK, ParityError
-from parity.cli.options import add_dsn_option, add_params_options, params_from_args
+from parity.cli.options import (
+    add_dsn_option,
+    add_params_options,
+    add_scheduler_option,
+    params_from_args,
+)
+from parity.cli.progress import progress_bar
 from parity.db.connect import resolve_dsn
 
 __all__ = ["register"]
@@ -32,8 +36,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="a parameter and its values (repeatable), e.g. --grid poc_distance_threshold=1.0,1.5,2.5",
     )
     parser.add_argument(
-        "--jobs", type=int, default=1, metavar="N", help="combinations run in parallel"
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="groups of combinations run in parallel (processes)",
     )
+    add_scheduler_option(parser)
     parser.add_argument(
         "--out",
         default="sweep-report",
@@ -52,11 +61,13 @@ def run(args: argparse.Namespace) -> int:
         raise ParityError("--start must be before --end")
     base = params_from_args(args)
     grid = parse_grid(args.grid, base)
-    longest = max(p.lookback_period for p in combinations(grid, base))
     dsn = resolve_dsn(args.dsn)
-    warmup = BacktestEngine(base.replace(lookback_period=longest)).warmup
-    candles = postgres_candle_source(dsn)(args.symbol, args.start - warmup, args.end)
-    table = run_sweep(candles, grid, base, args.symbol, args.start, args.end, jobs=args.jobs)
+    combos = len(combinations(grid, base))
+    with progress_bar(f"sweep ({combos} combinations)") as progress:
+        table = run_sweep(
+            dsn, grid, base, args.symbol, args.start, args.end, jobs=args.jobs,
+            scheduler=args.scheduler, progress=progress,
+        )  # fmt: skip
     write_sweep(args.out, table, grid)
     print(sweep_markdown(table), end="")
     print(f"sweep: {len(table)} combinations; {args.out}/sweep.html", file=sys.stderr)
