@@ -53,10 +53,12 @@ from fidelity import (
     load_data_sets,
     reference_frame,
     summary,
+    warmup_mask,
 )
 from scipy.special import ndtr
 
-from calculators import Params, compute
+from calculators import STATES, Params, compute
+from parity.harness.compare import kappa
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 START_MARKER = "<!-- flow-research:start -->"
@@ -66,6 +68,9 @@ WINDOW = "60min"
 #: The features of the learned model (all centred: 0 = no evidence either way).
 FEATURES = ("path", "bvc", "body", "clr", "tick", "gap")
 ORACLE_ALPHAS = (0.2, 0.4, 0.6)
+#: Block bootstrap of the state kappa: block length (bars) and resamples.
+BLOCK_BARS = 60
+RESAMPLES = 400
 
 
 def features(bars: pd.DataFrame) -> pd.DataFrame:
@@ -167,6 +172,36 @@ def run_fidelity(
     return pd.DataFrame(rows)
 
 
+def kappa_noise(ds: DataSet, seed: int = 0) -> tuple[float, float, float, int]:
+    """How noisy a tape's figures are, for the candle path given the true
+    ``buy_volume`` (default parameters): ``(kappa, kappa_se, match_se,
+    union)``: the state kappa, its standard error by a moving-block bootstrap
+    over the measured bars (``BLOCK_BARS``-bar blocks, ``RESAMPLES``
+    resamples), the binomial standard error of the trade match share, and the
+    union of trades it is a share of."""
+    params = Params()
+    reference = reference_frame(ds, params)
+    candidate = candidate_frame(ds, params, with_buy_volume=True)
+    keep = warmup_mask(ds.bars.index, params.lookback_period)
+    codes = {state: i for i, state in enumerate(STATES)}
+    ref = np.array([codes[x] for x in reference["state"].to_numpy()[keep]])
+    cand = np.array([codes[x] for x in candidate["state"].to_numpy()[keep]])
+
+    def k(idx: np.ndarray) -> float:
+        confusion = np.zeros((3, 3), np.int64)
+        np.add.at(confusion, (ref[idx], cand[idx]), 1)
+        return kappa(confusion)
+
+    rng = np.random.default_rng(seed)
+    n = len(ref)
+    starts = rng.integers(0, n - BLOCK_BARS + 1, size=(RESAMPLES, -(-n // BLOCK_BARS)))
+    draws = [k((s[:, None] + np.arange(BLOCK_BARS)).ravel()[:n]) for s in starts]
+    figures = fidelity(ds.bars, reference, candidate, params)
+    union = figures["candidate_trades"] + figures["reference_trades"] - figures["matched"]
+    match = figures["match"]
+    return k(np.arange(n)), float(np.std(draws)), float(np.sqrt(match * (1 - match) / union)), union
+
+
 def _f(x: float) -> str:
     return "—" if not np.isfinite(x) else f"{x:.3f}"
 
@@ -265,6 +300,20 @@ def research(sets: Sequence[DataSet]) -> str:
             f"{_f(r.match_flow)} | {_f(r.kappa_sim)} / {_f(r.match_sim)} | "
             f"{_f(r.kappa_min)} | {_f(r.match_min)} | {_f(r.score)} |"
         )
+    lines += [
+        "",
+        "**4. Noise of the tape figures** (candle path with the true `buy_volume`, default "
+        f"parameters; kappa's standard error by a moving-block bootstrap, {BLOCK_BARS}-bar "
+        f"blocks, {RESAMPLES} resamples; trade match's binomial standard error over the union "
+        "of trades):",
+        "",
+        "| tape | kappa | s.e. | trade match s.e. | trades (union) |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for ds in sets:
+        if ds.kind == "tape":
+            k, k_se, m_se, union = kappa_noise(ds)
+            lines.append(f"| {ds.name} | {k:.3f} | {k_se:.3f} | {m_se:.3f} | {union} |")
     return "\n".join(lines) + "\n"
 
 
