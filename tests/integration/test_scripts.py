@@ -270,7 +270,9 @@ def test_flow_research_main_writes_its_section(data_dir, tmp_path) -> None:
         "scripts/flow_research.py", "--days", "0.3", "--data-dir", str(data_dir),
         "--write", "--doc", str(doc),
     )  # fmt: skip
-    for label in ("path (default)", "learned", "oracle alpha 0.4", "best in-sample"):
+    for label in (
+        "path (default)", "learned", "oracle alpha 0.4", "best in-sample", "Noise of the tape",
+    ):  # fmt: skip
         assert label in proc.stdout
     text = doc.read_text()
     assert "stale table" not in text and proc.stdout.strip() in text
