@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -220,3 +221,64 @@ def test_bench_calculators_small_prints_one_json_document(data_dir) -> None:
     assert set(report["targets"]) >= {
         "year_seconds", "year_seconds_met", "ratio_met", "peak_mib_met",
     }  # fmt: skip
+
+
+def _flow_research():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import flow_research
+    finally:
+        sys.path.pop(0)
+    return flow_research
+
+
+def test_flow_research_path_feature_equals_the_package_estimator(data_dir) -> None:
+    # two implementations of the `path` share: the script's vectorised numpy and
+    # the package's per-window Numba kernel (the last bar of each window)
+    research = _flow_research()
+    fidelity = _fidelity()
+    sets = fidelity.load_data_sets(data_dir, days=0.25, seeds=(11,), sim_days=0.25)
+    for ds in (s for s in sets if len(s.bars) > 100):
+        mine = 0.5 + research.features(ds.bars)["path"].to_numpy()
+        theirs = research._package_share(ds)
+        close = np.isclose(mine, theirs, rtol=0, atol=1e-9)
+        # only a motionless bar whose last tick sign lies before its window may differ
+        assert close.mean() > 0.995, ds.name
+
+
+def test_flow_research_fit_recovers_known_coefficients(data_dir) -> None:
+    research = _flow_research()
+    fidelity = _fidelity()
+    link = next(
+        ds
+        for ds in fidelity.load_data_sets(data_dir, days=0.5, seeds=(), sim_days=0.5)
+        if ds.kind == "flow"
+    )
+    feats = research.features(link.bars)[list(research.FEATURES)].to_numpy()
+    # a market whose share is exactly 0.5 + 0.3 * path - 0.1 * clr
+    bars = link.bars.copy()
+    share = 0.5 + 0.3 * feats[:, 0] - 0.1 * feats[:, 3]
+    bars["buy_volume"] = share * bars["volume"]
+    fitted = research.fit_linear([fidelity.DataSet("x", "flow", bars)])
+    expected = np.zeros(len(research.FEATURES))
+    expected[0], expected[3] = 0.3, -0.1
+    np.testing.assert_allclose(fitted, expected, atol=1e-9)
+    # the true share as the estimate: window pressure equal, correlation 1
+    truth = research.window_pressure(bars, research.true_share(bars))
+    np.testing.assert_allclose(truth, research.window_pressure(bars, share), atol=1e-12)
+    assert 0.0 <= truth.min() and truth.max() <= 1.0
+
+
+def test_flow_research_main_writes_its_section(data_dir, tmp_path) -> None:
+    start, end = "<!-- flow-research:start -->", "<!-- flow-research:end -->"
+    doc = _doc(tmp_path, start, end)
+    proc = _run(
+        "scripts/flow_research.py", "--days", "0.3", "--data-dir", str(data_dir),
+        "--write", "--doc", str(doc),
+    )  # fmt: skip
+    for label in (
+        "path (default)", "learned", "oracle alpha 0.4", "best in-sample", "Noise of the tape",
+    ):  # fmt: skip
+        assert label in proc.stdout
+    text = doc.read_text()
+    assert "stale table" not in text and proc.stdout.strip() in text
