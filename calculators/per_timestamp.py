@@ -138,11 +138,11 @@ class _Parsed:
         start = self.first_after(minutes)
         momentum_start = max(start, self.first_after(buckets))
         bars, end = self.bars, self.bars.shape[1] - 1
-        raise_window_fault(
-            window_fault(self.times, bars[1], bars[2], bars[3], bars[4], start, end,
-                         params.row_size or 0.0, minutes * MINUTE_NS),
-            self.times[end],
+        code, blamed = window_fault(
+            self.times, bars[1], bars[2], bars[3], bars[4], start, end,
+            params.row_size or 0.0, minutes * MINUTE_NS,
         )  # fmt: skip
+        raise_window_fault(code, self.times[blamed], row=blamed)
         out = np.empty(WIDTH)
         _WORK = _window_row(self.bars, start, momentum_start, _WORK, knobs, out)
         out = out.tolist()
@@ -206,6 +206,8 @@ def parse_candles(candles: Candles) -> _Parsed:
     bars, so a hit never returns stale data, whatever was mutated.
     """
     global _LAST
+    if isinstance(candles, pd.DataFrame):
+        return _parsed_frame(candles_to_frame(candles), None)
     if not isinstance(candles, list):
         candles = list(candles)
     last = _LAST
@@ -218,12 +220,17 @@ def parse_candles(candles: Candles) -> _Parsed:
         except InvalidInputError:
             parsed = None
     if parsed is None:
-        frame = candles_to_frame(candles)
-        b = bar_arrays(frame)
-        columns = np.stack([b[c] for c in (*CANDLE_COLUMNS, BUY_VOLUME)])
-        parsed = _Parsed([dict(c) for c in candles], np.ascontiguousarray(b["times"]), columns)
+        parsed = _parsed_frame(candles_to_frame(candles), [dict(c) for c in candles])
     _LAST = parsed
     return parsed
+
+
+def _parsed_frame(frame: pd.DataFrame, copies: list | None) -> _Parsed:
+    """A `_Parsed` of checked candles (``copies``: the mappings they came from,
+    to recognise the list again; None for a DataFrame, never cached)."""
+    b = bar_arrays(frame)
+    columns = np.stack([b[c] for c in (*CANDLE_COLUMNS, BUY_VOLUME)])
+    return _Parsed(copies or [], np.ascontiguousarray(b["times"]), columns)
 
 
 def _extend(candles: list, last: _Parsed | None) -> _Parsed:

@@ -70,7 +70,7 @@ def _step(
     the cached grid rows (-1 = none).  Commits only when the row is valid;
     returns 0, or (nothing committed) -1 for a window wider than ``MAX_ROWS``
     or the `calculators.validate.window_fault` code of an extreme window,
-    then the sizes the work arrays ``work`` need (larger than theirs when this
+    then the time (ns) of the bar to blame, then the sizes the work arrays ``work`` need (larger than theirs when this
     window needed more: returning arrays would cost more than the update).
     """
     knobs = Knobs(*knob_values)
@@ -88,21 +88,23 @@ def _step(
     m = pointers[2]
     while m < t and times[m] <= ts - momentum_ns:
         m += 1
-    fault = window_fault(times, bars[1], bars[2], bars[3], bars[4], s, t, knobs.row_size, window_ns)
+    fault, blamed = window_fault(
+        times, bars[1], bars[2], bars[3], bars[4], s, t, knobs.row_size, window_ns
+    )
     if fault:
-        return fault, work[0].shape[1], work[1].shape[0]
+        return fault, times[blamed], work[0].shape[1], work[1].shape[0]
     rs, buffers, scratch = bar_row(
         bars[0], bars[1], bars[2], bars[3], bars[4], bars[5], s, t, max(m, s), rows, 0,
         cached[0], work[0], work[1], knobs, out,
     )  # fmt: skip
     if np.isnan(out[0]):
         cached[0] = -1.0  # rows s..t may hold another grid now
-        return -1, buffers.shape[1], scratch.shape[0]
+        return -1, ts, buffers.shape[1], scratch.shape[0]
     cached[0] = rs
     pointers[0] = t + 1
     pointers[1] = s
     pointers[2] = m
-    return 0, buffers.shape[1], scratch.shape[0]
+    return 0, ts, buffers.shape[1], scratch.shape[0]
 
 
 class StreamingCalculator:
@@ -163,7 +165,7 @@ class StreamingCalculator:
             )
         if self._held == self._times.shape[0]:
             self._make_room()
-        fault, levels, scratch = _step(
+        fault, blamed_ns, levels, scratch = _step(
             self._bars, self._times, self._rows, self._pointers, self._cached, ts, o, h, lo, c, v,
             b, self._window_ns, self._momentum_ns, self._work, self._knobs, self._out,
         )  # fmt: skip
@@ -174,7 +176,7 @@ class StreamingCalculator:
             raise InvalidInputError(
                 f"the window spans more than {MAX_ROWS:,} profile rows; use a larger 'row_size'"
             )
-        raise_window_fault(fault, ts)
+        raise_window_fault(fault, blamed_ns)
         self._held += 1
         self._last_ns = ts
         row = dict(zip(OUTPUT_COLUMNS, self._out.tolist(), strict=True))

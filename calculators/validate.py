@@ -145,31 +145,34 @@ def window_fault(
     end: int,
     row_size: float,
     lookback_ns: int,
-) -> int:
+) -> tuple[int, int]:
     """`check_magnitudes`'s rules for the one window ``start..end`` (bar
-    ``end``'s): 0 when it is fine, else the first rule it breaks: 1 the
-    window starts before 1678, 2 the row size is subnormal, 3 the highest
-    high is over `MAX_GRID_ROW` rows, 4 the lowest low is below the row size,
-    5 the window's volume overflows.  ``row_size`` 0.0 = automatic."""
+    ``end``'s): ``(0, end)`` when it is fine, else the first rule it breaks
+    and the bar to blame: 1 the window starts before 1678 (``end``), 2 the
+    row size is subnormal (``end``), 3 the highest high is over
+    `MAX_GRID_ROW` rows (the highest bar), 4 the lowest low is below the row
+    size (the lowest bar), 5 the window's volume overflows (``end``).
+    ``row_size`` 0.0 = automatic."""
     if times_ns[end] < _EARLIEST_NS + lookback_ns:
-        return 1
+        return 1, end
     size = row_size if row_size > 0 else auto_row_size(close[end])
     if not size >= _MIN_ROW_SIZE:
-        return 2
-    highest = -np.inf
-    lowest = np.inf
+        return 2, end
+    highest, lowest = start, start
     total = 0.0
     for i in range(start, end + 1):
-        highest = max(highest, high[i])
-        lowest = min(lowest, low[i])
+        if high[i] > high[highest]:
+            highest = i
+        if low[i] < low[lowest]:
+            lowest = i
         total += volume[i]
-    if not highest / size <= MAX_GRID_ROW:
-        return 3
-    if not lowest >= size:
-        return 4
+    if not high[highest] / size <= MAX_GRID_ROW:
+        return 3, highest
+    if not low[lowest] >= size:
+        return 4, lowest
     if not math.isfinite(total):
-        return 5
-    return 0
+        return 5, end
+    return 0, end
 
 
 _WINDOW_FAULTS = {
@@ -183,12 +186,14 @@ _WINDOW_FAULTS = {
 }
 
 
-def raise_window_fault(code: int, time_ns: int) -> None:
-    """Raise `InvalidInputError` for a nonzero `window_fault` code of the bar
-    opened at ``time_ns`` (UTC nanoseconds)."""
+def raise_window_fault(code: int, time_ns: int, row: int | None = None) -> None:
+    """Raise `InvalidInputError` for a nonzero `window_fault` code; the bar it
+    blames opened at ``time_ns`` (UTC nanoseconds) and is named by its ``row``
+    in the caller's candles when given."""
     if code:
         when = pd.Timestamp(int(time_ns), tz="UTC")
-        raise InvalidInputError(f"candle {when}: {_WINDOW_FAULTS[int(code)]}")
+        name = f"candle row {row} ({when})" if row is not None else f"candle {when}"
+        raise InvalidInputError(f"{name}: {_WINDOW_FAULTS[int(code)]}")
 
 
 def validate_candles(candles: pd.DataFrame) -> pd.DataFrame:

@@ -44,7 +44,7 @@ def test_window_fault_agrees_with_check_magnitudes(lows, spans, lookback, row_si
     starts = window_starts(times, lookback)
     codes = [
         window_fault(times, high, low, close, volume, int(starts[t]), t, row_size or 0.0,
-                     lookback * MINUTE_NS)
+                     lookback * MINUTE_NS)[0]
         for t in range(n)
     ]  # fmt: skip
     for t in range(n):
@@ -65,11 +65,11 @@ def test_streaming_and_per_timestamp_refuse_an_extreme_bar():
     for ts, row in candles.iterrows():
         stream.update({"ts": ts, **row.to_dict()})
     before = stream.snapshot()
-    with pytest.raises(InvalidInputError, match="too large for the profile grid"):
+    with pytest.raises(InvalidInputError, match=r"candle 2024-03-01 00:02:00\+00:00: a high"):
         stream.update(extreme)
     assert stream.snapshot() == before
     dicts = [{"ts": ts, **row.to_dict()} for ts, row in candles.iterrows()]
-    with pytest.raises(InvalidInputError, match="too large for the profile grid"):
+    with pytest.raises(InvalidInputError, match=r"candle row 2 \(2024-03-01 00:02:00\+00:00\)"):
         BacktestOrderFlowCalculator().calculate_flow([*dicts, extreme])
     # the whole-series path refuses the same bar
     whole = pd.concat([candles, pd.DataFrame([extreme]).set_index("ts")])
