@@ -67,20 +67,7 @@ STATE_THRESHOLDS = ("poc_distance_threshold", "momentum_threshold", "cvd_pressur
 #: splits a sweep into groups; a new `Params` field is a calculator parameter
 #: unless it is listed here (the safe default: a wrong entry here would give
 #: wrong results, a missing one only a slower sweep).
-STRATEGY_ONLY = (
-    *STATE_THRESHOLDS,
-    "allow_balance_trades",
-    "min_confidence",
-    "min_pressure",
-    "stop_atr",
-    "target_atr",
-    "balance_target_atr",
-    "max_holding_minutes",
-    "commission_bps",
-    "slippage_bps",
-    "initial_capital",
-    "position_fraction",
-)
+STRATEGY_ONLY = (*STATE_THRESHOLDS, "allow_balance_trades", *Params.STRATEGY)
 
 #: ``progress(fraction)``: a non-decreasing fraction done, 0.0 to 1.0.
 Progress = Callable[[float], None]

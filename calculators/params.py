@@ -137,6 +137,20 @@ class Params:
         "lookback_period",
         "allow_balance_trades",
     )
+    #: The strategy's entry rules and the execution settings: used by the
+    #: backtest engine only, never by the calculators.
+    STRATEGY: ClassVar[tuple[str, ...]] = (
+        "min_confidence",
+        "min_pressure",
+        "stop_atr",
+        "target_atr",
+        "balance_target_atr",
+        "max_holding_minutes",
+        "commission_bps",
+        "slippage_bps",
+        "initial_capital",
+        "position_fraction",
+    )
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from pathlib import Path
 
 import pytest
@@ -69,21 +68,7 @@ def pg_dsn(tmp_path_factory) -> str:
 @pytest.fixture
 def fresh_db(pg_dsn: str) -> str:
     """A DSN of a new empty database on the session server, dropped afterwards."""
-    import psycopg2
-    from psycopg2 import sql
-    from psycopg2.extensions import make_dsn, parse_dsn
+    from databases import scratch_database
 
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(pg_dsn)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    params = parse_dsn(pg_dsn)
-    params["dbname"] = name
-    yield make_dsn(**params)
-    with admin.cursor() as cur:
-        cur.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)
-        )
-        cur.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-    admin.close()
+    with scratch_database(pg_dsn) as dsn:
+        yield dsn

@@ -68,16 +68,7 @@ NOT_ESTIMATION: tuple[str, ...] = (
     "row_size",
     "cvd_momentum_buckets",
     "atr_period",
-    "min_confidence",
-    "min_pressure",
-    "stop_atr",
-    "target_atr",
-    "balance_target_atr",
-    "max_holding_minutes",
-    "commission_bps",
-    "slippage_bps",
-    "initial_capital",
-    "position_fraction",
+    *Params.STRATEGY,
 )
 
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import psycopg2
 import pytest
+from databases import scratch_database
 
 from calculators import Params, candles_from_trades
 from parity.cli import main
@@ -26,31 +28,18 @@ START, END = "2025-01-05T00:00Z", "2025-02-05T00:00Z"
 @pytest.fixture(scope="module")
 def year_world(pg_dsn):
     """366 days of candles; the trades of the last 3 days; 25 h of live rows at the end."""
-    import uuid
-
-    from psycopg2 import sql
-    from psycopg2.extensions import make_dsn, parse_dsn
-
-    name = f"year_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(pg_dsn)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    dsn = make_dsn(**{**parse_dsn(pg_dsn), "dbname": name})
-    trades = simulate(366, seed=7, start="2025-01-01T00:00:00Z", tick_size=0.01).trades
-    recent = trades[trades["ts"] >= trades["ts"].iloc[-1] - __import__("pandas").Timedelta(days=3)]
-    conn = psycopg2.connect(dsn)
-    apply_schema(conn)
-    sid = ensure_symbol(conn, SYMBOL, 0.01)
-    write_candles(conn, sid, candles_from_trades(trades))
-    write_trades(conn, sid, recent)
-    write_live_rows(conn, sid, **replay_live_rows(recent, Params()).frames())
-    conn.commit()
-    conn.close()
-    yield dsn
-    with admin.cursor() as cur:
-        cur.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
-    admin.close()
+    with scratch_database(pg_dsn, "year") as dsn:
+        trades = simulate(366, seed=7, start="2025-01-01T00:00:00Z", tick_size=0.01).trades
+        recent = trades[trades["ts"] >= trades["ts"].iloc[-1] - pd.Timedelta(days=3)]
+        conn = psycopg2.connect(dsn)
+        apply_schema(conn)
+        sid = ensure_symbol(conn, SYMBOL, 0.01)
+        write_candles(conn, sid, candles_from_trades(trades))
+        write_trades(conn, sid, recent)
+        write_live_rows(conn, sid, **replay_live_rows(recent, Params()).frames())
+        conn.commit()
+        conn.close()
+        yield dsn
 
 
 def backtest_json(dsn: str, capsys, *params: str) -> dict:

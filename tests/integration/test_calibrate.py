@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import json
 import tomllib
-import uuid
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import psycopg2
 import pytest
+from databases import scratch_database
 from psycopg2 import sql
-from psycopg2.extensions import make_dsn, parse_dsn
 
 from calculators import Params
 from parity.calibration import CalibrationOptions, calibrate_data, calibrate_symbol, search
@@ -67,25 +66,12 @@ def space(monkeypatch):
 @pytest.fixture(scope="module")
 def world(pg_dsn: str):
     """A DSN of a database holding a 3-day demo world (built once per module)."""
-    name = f"t_cal_{uuid.uuid4().hex[:10]}"
-    admin = psycopg2.connect(pg_dsn)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    params = parse_dsn(pg_dsn)
-    params["dbname"] = name
-    dsn = make_dsn(**params)
-    conn = psycopg2.connect(dsn)
-    build_demo_world(conn, days=3, seed=5)
-    conn.commit()
-    conn.close()
-    yield dsn
-    with admin.cursor() as cur:
-        cur.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)
-        )
-        cur.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-    admin.close()
+    with scratch_database(pg_dsn, "t_cal") as dsn:
+        conn = psycopg2.connect(dsn)
+        build_demo_world(conn, days=3, seed=5)
+        conn.commit()
+        conn.close()
+        yield dsn
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:

@@ -17,13 +17,11 @@ import sys
 import threading
 import time
 import tomllib
-import uuid
 from pathlib import Path
 
 import psycopg2
 import pytest
-from psycopg2 import sql
-from psycopg2.extensions import make_dsn, parse_dsn
+from databases import scratch_database
 
 from calculators import candles_from_trades
 from parity.cli import main
@@ -58,31 +56,18 @@ def cluster(tmp_path_factory):
 def world(pg_dsn) -> str:
     """A database with three simulated symbols (trades, candles, 25 h of
     replayed live rows each); its DSN (no password: the server is local)."""
-    name = f"dask_{uuid.uuid4().hex[:10]}"
-    admin = psycopg2.connect(pg_dsn)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    params = parse_dsn(pg_dsn)
-    params["dbname"] = name
-    dsn = make_dsn(**params)
-    conn = psycopg2.connect(dsn)
-    apply_schema(conn)
-    for k, symbol in enumerate(SYMBOLS):
-        tape = simulate_trades(1.2, seed=20 + k, start_price=50.0 + 30 * k)
-        sid = ensure_symbol(conn, symbol, 0.01)
-        write_trades(conn, sid, tape)
-        write_candles(conn, sid, candles_from_trades(tape))
-        replay_symbol(conn, symbol, seed=k)
-    conn.commit()
-    conn.close()
-    yield dsn
-    with admin.cursor() as cur:
-        cur.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)
-        )
-        cur.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-    admin.close()
+    with scratch_database(pg_dsn, "dask") as dsn:
+        conn = psycopg2.connect(dsn)
+        apply_schema(conn)
+        for k, symbol in enumerate(SYMBOLS):
+            tape = simulate_trades(1.2, seed=20 + k, start_price=50.0 + 30 * k)
+            sid = ensure_symbol(conn, symbol, 0.01)
+            write_trades(conn, sid, tape)
+            write_candles(conn, sid, candles_from_trades(tape))
+            replay_symbol(conn, symbol, seed=k)
+        conn.commit()
+        conn.close()
+        yield dsn
 
 
 def _parity_json(out: Path) -> dict:

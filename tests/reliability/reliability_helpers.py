@@ -19,13 +19,11 @@ every table).
 from __future__ import annotations
 
 import hashlib
-import uuid
 from pathlib import Path
 
 import psycopg2
 import pytest
-from psycopg2 import sql
-from psycopg2.extensions import make_dsn, parse_dsn
+from databases import create_database
 
 from parity.cli import main
 from parity.io.outdir import MARKER
@@ -35,15 +33,7 @@ TABLES = ("symbols", "candles", "trades", "volume_profile", "order_flow", "marke
 
 def new_database(pg_dsn: str) -> str:
     """A DSN of a new empty database on the server of ``pg_dsn``."""
-    name = f"r_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(pg_dsn)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    admin.close()
-    params = parse_dsn(pg_dsn)
-    params["dbname"] = name
-    return make_dsn(**params)
+    return create_database(pg_dsn, "r")
 
 
 def build_world(dsn: str) -> None:

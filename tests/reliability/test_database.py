@@ -20,13 +20,12 @@ import sys
 import tempfile
 import textwrap
 import time
-import uuid
 from pathlib import Path
 
 import psycopg2
 import pytest
-from psycopg2 import sql
-from psycopg2.extensions import make_dsn, parse_dsn
+from databases import create_database
+from psycopg2.extensions import parse_dsn
 from reliability_helpers import (
     assert_one_line,
     assert_refused,
@@ -45,18 +44,7 @@ LIVE = ("volume_profile", "order_flow", "market_state")
 
 def copy_of(world: str) -> str:
     """A new database that is a copy of ``world`` (CREATE DATABASE ... TEMPLATE)."""
-    params = parse_dsn(world)
-    name = f"c_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(make_dsn(**{**params, "dbname": "postgres"}))
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                sql.Identifier(name), sql.Identifier(params["dbname"])
-            )
-        )
-    admin.close()
-    return make_dsn(**{**params, "dbname": name})
+    return create_database(world, "c", template=parse_dsn(world)["dbname"])
 
 
 def execute(dsn: str, statement: str) -> None:
