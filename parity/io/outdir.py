@@ -110,18 +110,37 @@ def check_files_dir(out: str | os.PathLike | None) -> Path:
     return target
 
 
+#: The first line of every single file the tool writes (``parity calibrate
+#: --out``) starts with this; an existing file without it is not replaced.
+FILE_SIGNATURE = "# parity "
+
+
 def check_out_file(out: str | os.PathLike | None) -> Path:
     """The path of one output file (``parity calibrate --out FILE``), replaced
     atomically by `parity.io.atomic.atomic_file`.  Raises `ParityError` for an
-    empty path or one that is an existing folder (or ends with a separator).
-    Touches nothing."""
+    empty path, one that is an existing folder (or ends with a separator), and
+    an existing file the tool did not write (its first line does not start
+    with `FILE_SIGNATURE`).  Touches nothing."""
     text = "" if out is None else os.fspath(out)
     if not str(text).strip():
         raise ParityError("output file is empty (''); give the file to write")
     target = Path(text).expanduser()
     if str(text).endswith(("/", os.sep)) or target.is_dir():
         raise ParityError(f"output file {text!r} is a folder; give a file name")
+    if target.exists() and not _written_by_us(target):
+        raise ParityError(
+            f"output file {text!r} exists and was not written by parity; "
+            "remove it or give another name"
+        )
     return target
+
+
+def _written_by_us(path: Path) -> bool:
+    try:
+        with path.open("r", encoding="utf-8") as handle:
+            return handle.readline().startswith(FILE_SIGNATURE)
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def is_marked(folder: Path) -> bool:

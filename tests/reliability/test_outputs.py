@@ -19,7 +19,7 @@ from reliability_helpers import assert_refused, cli, tree
 
 from parity.errors import ParityError
 from parity.io.atomic import atomic_directory
-from parity.io.outdir import MARKER, check_out_dir
+from parity.io.outdir import MARKER, check_out_dir, check_out_file
 
 PERIOD = ["--symbol", "DEMO-USD", "--start", "2025-01-02T00:00Z", "--end", "2025-01-02T06:00Z"]
 #: Every command that writes a folder, with the options it needs besides --out.
@@ -82,15 +82,23 @@ def test_simulate_refuses_an_empty_or_file_out(value, word, sandbox, capsys):
 
 
 @pytest.mark.parametrize(
-    ("value", "word"), [("", "empty"), ("out", "folder"), ("new/", "folder"), (".", "folder")]
-)
-def test_calibrate_refuses_an_empty_or_folder_out(value, word, sandbox, capsys):
-    """``calibrate --out FILE`` writes one file: '' and a folder are refused at
-    parse time, before any work."""
+    ("value", "word"),
+    [("", "empty"), ("out", "folder"), ("new/", "folder"), (".", "folder"),
+     ("beside.txt", "not written by parity")],
+)  # fmt: skip
+def test_calibrate_refuses_an_empty_folder_or_foreign_out(value, word, sandbox, capsys):
+    """``calibrate --out FILE`` writes one file: '', a folder and an existing
+    file it did not write are refused at parse time, before any work."""
     before = tree(sandbox)
     argv = ["calibrate", "--symbol", "X", "--dsn", "postgresql://x@127.0.0.1:1/x", "--out", value]
     code, _, err = cli(argv, capsys)
     assert_refused(code, err, word, "--out", sandbox=sandbox, before_tree=before)
+
+
+def test_a_file_parity_wrote_may_be_replaced(sandbox):
+    """An existing file whose first line is the tool's signature passes the check."""
+    (sandbox / "calibrated.toml").write_text("# parity calibrate: X\n[params]\n")
+    assert check_out_file("calibrated.toml") == Path("calibrated.toml")
 
 
 def test_the_library_refuses_too(sandbox):
