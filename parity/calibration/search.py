@@ -31,6 +31,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -192,25 +193,31 @@ def calibrate_symbol(
     start: pd.Timestamp | None = None,
     end: pd.Timestamp | None = None,
     options: CalibrationOptions | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> CalibrationResult:
     """Calibrate one symbol: read its candles and live rows (one read-only
     transaction, the harness's source) and run `calibrate_data`.  A pure
     function of its arguments (it opens and closes its own connection), so it
-    can run in another process."""
+    can run in another process; ``progress(fraction)`` (in this process
+    only) follows the candidates tried."""
     conn = connect(dsn)
     try:
         data = load_symbol(conn, config, symbol, start, end)
     finally:
         conn.close()
-    return calibrate_data(data, config, options or CalibrationOptions())
+    return calibrate_data(data, config, options or CalibrationOptions(), progress)
 
 
 def calibrate_data(
-    data: SymbolData, config: HarnessConfig, options: CalibrationOptions
+    data: SymbolData,
+    config: HarnessConfig,
+    options: CalibrationOptions,
+    progress: Callable[[float], None] | None = None,
 ) -> CalibrationResult:
     """Search the candle-side settings on the fit part, judge on the held-back
-    part (see the module docstring).  Raises `ParityError` when a part has
-    fewer than `MIN_PART_MINUTES` compared minutes."""
+    part (see the module docstring); ``progress(fraction)`` is called as
+    candidates are tried.  Raises `ParityError` when a part has fewer than
+    `MIN_PART_MINUTES` compared minutes."""
     began = time.perf_counter()
     base = config.params
     calc = _window(compute(data.candles, base), data)
@@ -246,11 +253,13 @@ def calibrate_data(
     best, best_score = base, base_fit
     tried = candidates(base, options.settings)
     fit_candles = data.candles.loc[data.candles.index < split]  # no look-ahead: same rows
-    for params in tried[1:]:
+    for k, params in enumerate(tried[1:], start=2):
         frame = _window(compute(fit_candles, params), data)
         figures = score(params, frame, "fit")
         if figures.objective > best_score.objective:
             best, best_score = params, figures
+        if progress is not None:
+            progress(k / len(tried))
     calc_best = calc if best is base else _window(compute(data.candles, best), data)
     figures = {
         "fit": {"baseline": base_fit, "calibrated": best_score},

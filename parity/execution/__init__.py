@@ -46,6 +46,7 @@ __all__ = [
     "executor",
     "numba_threads_for",
     "run_tasks",
+    "scheduler_address",
     "worker_dsn",
 ]
 
@@ -132,6 +133,12 @@ def failure(task: Task, exc: BaseException) -> BaseException:
     return exc
 
 
+def scheduler_address(scheduler: str | None) -> str | None:
+    """The Dask scheduler the work goes to: ``scheduler``, else
+    ``$PARITY_DASK_SCHEDULER``, else None (local processes)."""
+    return scheduler or os.environ.get(SCHEDULER_ENV) or None
+
+
 @contextmanager
 def executor(
     jobs: int = 1, scheduler: str | None = None, *, connect_timeout: float = 5.0
@@ -141,7 +148,7 @@ def executor(
     unreachable scheduler raises `ParityError` after ``connect_timeout`` s."""
     if jobs < 1:
         raise ParityError("--jobs must be >= 1")
-    address = scheduler or os.environ.get(SCHEDULER_ENV) or None
+    address = scheduler_address(scheduler)
     if address:
         from parity.execution.dask_backend import DaskExecutor
 

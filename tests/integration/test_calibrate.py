@@ -299,3 +299,14 @@ def test_the_search_never_sees_the_held_back_live_rows(world: str, tmp_path: Pat
     assert scrambled.calibrated == honest.calibrated
     assert scrambled.figures["fit"] == honest.figures["fit"]
     assert scrambled.figures["holdout"] != honest.figures["holdout"]
+
+
+def test_calibrate_reports_its_progress_over_the_candidates(world: str, tmp_path: Path) -> None:
+    config = load_config(config_file(tmp_path, {**STRATEGY, **BASELINE}))
+    seen: list[float] = []
+    result = calibrate_symbol(
+        world, config, SYMBOL, options=CalibrationOptions(settings=SPACE), progress=seen.append
+    )
+    # one call per candidate after the configured settings, rising to 1.0
+    assert len(seen) == result.candidates - 1
+    assert seen == sorted(seen) and seen[-1] == 1.0

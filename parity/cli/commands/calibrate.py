@@ -20,9 +20,10 @@ from parity.calibration import CalibrationOptions, CalibrationResult, calibrate_
 from parity.cli.commands.run import add_window_options
 from parity.cli.errors import EXIT_GATE_FAILED, EXIT_OK, ParityError
 from parity.cli.options import add_dsn_option, add_scheduler_option, out_file
+from parity.cli.progress import progress_bar
 from parity.common.estimation import settings_of
 from parity.db.connect import resolve_dsn
-from parity.execution import Task, executor, run_tasks
+from parity.execution import Task, executor, run_tasks, scheduler_address
 from parity.harness.config import load_config
 from parity.io.atomic import atomic_file
 
@@ -73,11 +74,13 @@ def run(args: argparse.Namespace) -> int:
     options = CalibrationOptions(holdout_fraction=args.holdout_fraction)
     config = load_config(args.config)
     dsn = resolve_dsn(args.dsn)
-    task = Task(
-        calibrate_symbol, (config, args.symbol, args.start, args.end, options), args.symbol, dsn=dsn
-    )
-    with executor(jobs=1, scheduler=args.scheduler) as ex:
-        (result,) = run_tasks([task], ex)
+    work = (config, args.symbol, args.start, args.end, options)
+    with progress_bar(f"calibrate {args.symbol}") as progress:
+        if scheduler_address(args.scheduler) is None:  # here: follow the candidates
+            result = calibrate_symbol(dsn, *work, progress=progress)
+        else:  # one task on the cluster
+            with executor(jobs=1, scheduler=args.scheduler) as ex:
+                (result,) = run_tasks([Task(calibrate_symbol, work, args.symbol, dsn=dsn)], ex)
     _print(result)
     if not result.improved:
         print(f"not calibrated: {result.verdict()}; nothing written", file=sys.stderr)
