@@ -85,8 +85,9 @@ def test_a_failed_write_leaves_nothing_partial(tmp_path, capsys, monkeypatch) ->
 
     monkeypatch.setattr(simulate_command, "write_candles_csv", broken)
     code, _, err = _run(
-        capsys, "--symbol", "SIM", "--days", "0.2", "--seed", "1", "--out", str(tmp_path)
-    )
+        capsys, "--symbol", "SIM", "--days", "0.2", "--seed", "1", "--out", str(tmp_path),
+        "--force",
+    )  # fmt: skip
     assert code == 2
     assert "No space left on device" in err
     assert [p.name for p in tmp_path.iterdir()] == ["SIM-trades.csv.gz"]
@@ -215,3 +216,17 @@ def test_database_refuses_to_mix_two_simulations(fresh_db, capsys) -> None:
         _run(capsys, "--symbol", "SIMDB2", "--days", "0.2", "--seed", "2", "--dsn", fresh_db)[0]
         == 0
     )
+
+
+def test_out_never_replaces_existing_files_without_force(tmp_path, capsys) -> None:
+    mine = tmp_path / "SIM-1m.csv.gz"
+    mine.write_bytes(b"the user's own candles")
+    args = ("--symbol", "SIM", "--days", "0.1", "--seed", "1", "--out", str(tmp_path))
+    code, _, err = _run(capsys, *args)
+    assert code == 2
+    assert err.strip().count("\n") == 0 and "exists" in err and "--force" in err
+    assert mine.read_bytes() == b"the user's own candles"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["SIM-1m.csv.gz"]
+    code, _, err = _run(capsys, *args, "--force")
+    assert code == 0, err
+    assert mine.read_bytes() != b"the user's own candles"

@@ -73,12 +73,21 @@ def register(subparsers) -> None:
         metavar="DIR",
         help="write DIR/SYM-trades.csv.gz and DIR/SYM-1m.csv.gz instead of the database",
     )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="with --out: replace those two files when they exist (refused otherwise)",
+    )
     add_dsn_option(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     symbol = _symbol(args.symbol, to_file=args.out is not None)
+    if args.out is not None and not args.force:
+        for path in output_paths(args.out, symbol):
+            if path.exists():
+                raise ParityError(f"{path} exists; remove it, choose another --out or pass --force")
     began = time.perf_counter()
     result = simulate(
         args.days,
@@ -127,6 +136,11 @@ def write_candles_csv(candles: pd.DataFrame, stream) -> None:
     frame.to_csv(stream, index=True, index_label="ts", lineterminator="\n")
 
 
+def output_paths(out: Path, symbol: str) -> tuple[Path, Path]:
+    """The trade and candle files ``parity simulate --out`` writes for ``symbol``."""
+    return Path(out) / f"{symbol}-trades.csv.gz", Path(out) / f"{symbol}-1m.csv.gz"
+
+
 def write_outputs(
     out: Path, symbol: str, trades: pd.DataFrame, candles: pd.DataFrame
 ) -> tuple[Path, Path]:
@@ -138,8 +152,7 @@ def write_outputs(
     time, so equal data gives equal bytes (level 1: a year of trades compresses
     7 times faster than at level 6, for files 15 % larger).  Returns the two paths.
     """
-    out = Path(out)
-    targets = (out / f"{symbol}-trades.csv.gz", out / f"{symbol}-1m.csv.gz")
+    targets = output_paths(out, symbol)
     with atomic_file(targets[0], "wb") as trades_raw, atomic_file(targets[1], "wb") as candles_raw:
         for raw, write in ((trades_raw, write_trades_csv), (candles_raw, write_candles_csv)):
             frame = trades if write is write_trades_csv else candles
