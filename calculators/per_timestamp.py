@@ -24,6 +24,8 @@ rows' worth per timestamp.  A backtest over a long period uses
 
 from __future__ import annotations
 
+import hashlib
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -49,6 +51,7 @@ from calculators.timeutil import MINUTE_NS
 from calculators.validate import (
     BUY_VOLUME,
     CANDLE_COLUMNS,
+    EARLIEST_NS,
     raise_window_fault,
     validate_candles,
     window_fault,
@@ -125,6 +128,21 @@ class _Parsed:
             self.starts[minutes] = start
         return start
 
+    def checked_start(self, params: Params, minutes: int) -> int:
+        """`first_after` of ``minutes``, once the current bar's window passed the
+        magnitude guard (`calculators.validate.window_fault`)."""
+        end = self.times.shape[0] - 1
+        if int(self.times[end]) < EARLIEST_NS + minutes * MINUTE_NS:
+            raise_window_fault(1, self.times[end], row=end)  # before the subtraction wraps
+        start = self.first_after(minutes)
+        bars = self.bars
+        code, blamed = window_fault(
+            self.times, bars[1], bars[2], bars[3], bars[4], start, end,
+            params.row_size or 0.0, minutes * MINUTE_NS,
+        )  # fmt: skip
+        raise_window_fault(code, self.times[blamed], row=blamed)
+        return start
+
     def row(self, params: Params, minutes: int, buckets: int) -> list[float]:
         """`bar_row` of the last bar over ``minutes`` of window and ``buckets``
         of CVD momentum, computed once per set of kernel parameters (equal
@@ -135,14 +153,8 @@ class _Parsed:
         if hit is not None:
             return hit
         global _WORK
-        start = self.first_after(minutes)
+        start = self.checked_start(params, minutes)
         momentum_start = max(start, self.first_after(buckets))
-        bars, end = self.bars, self.bars.shape[1] - 1
-        code, blamed = window_fault(
-            self.times, bars[1], bars[2], bars[3], bars[4], start, end,
-            params.row_size or 0.0, minutes * MINUTE_NS,
-        )  # fmt: skip
-        raise_window_fault(code, self.times[blamed], row=blamed)
         out = np.empty(WIDTH)
         _WORK = _window_row(self.bars, start, momentum_start, _WORK, knobs, out)
         out = out.tolist()
@@ -154,13 +166,18 @@ _KNOBS: dict[int, tuple] = {}
 
 
 def _knobs(params: Params) -> tuple[tuple, tuple]:
-    """`kernel_knobs` of ``params`` as a plain tuple and a hashable key of them (arrays by
-    identity: the entry holds them, so the identity is not reused)."""
+    """`kernel_knobs` of ``params`` as a plain tuple and a hashable key of their
+    values."""
     hit = _KNOBS.get(id(params))
     if hit is not None and hit[0] is params:
         return hit[1], hit[2]
     knobs = tuple(kernel_knobs(params))
-    key = tuple(id(k) if isinstance(k, np.ndarray) else k for k in knobs)
+    # arrays (the CDF tables) by a digest of their values: an identity could
+    # be reused by another table once this entry is gone
+    key = tuple(
+        hashlib.blake2b(k.tobytes(), digest_size=16).digest() if isinstance(k, np.ndarray) else k
+        for k in knobs
+    )
     if len(_KNOBS) > 64:
         _KNOBS.clear()
     _KNOBS[id(params)] = (params, knobs, key)
@@ -267,18 +284,24 @@ def _extend(candles: list, last: _Parsed | None) -> _Parsed:
     return _Parsed(copies, times, columns)
 
 
-def _lookback(params: Params, name: str, value: Any, cache: dict) -> int:
-    """An override of ``params.<name>`` checked as `Params` checks it (once per value)."""
+def _lookback(params: Params, name: str, value: Any, cache: dict, argument: str) -> int:
+    """An override ``argument`` of ``params.<name>`` checked as `Params` checks
+    it (once per value); `InvalidInputError` names ``argument``."""
     if value is None:
         return getattr(params, name)
     key = (type(value), value)  # True == 1, but Params refuses True
     try:
         checked = cache.get(key)
     except TypeError:  # unhashable: Params refuses it
-        return getattr(params.replace(**{name: value}), name)
+        checked = None
+        key = None
     if checked is None:
-        checked = getattr(params.replace(**{name: value}), name)
-        cache[key] = checked
+        try:
+            checked = getattr(params.replace(**{name: value}), name)
+        except InvalidInputError as exc:
+            raise InvalidInputError(f"{argument} = {value!r}: {exc}") from None
+        if key is not None:
+            cache[key] = checked
     return checked
 
 
@@ -296,7 +319,9 @@ class BacktestVolumeProfileCalculator:
         units, over the last ``lookback_minutes`` (default: the parameters'
         ``lookback_period``) minutes of wall clock."""
         p = self.params
-        minutes = _lookback(p, "lookback_period", lookback_minutes, self._overrides)
+        minutes = _lookback(
+            p, "lookback_period", lookback_minutes, self._overrides, "lookback_minutes"
+        )
         w = parse_candles(candles)
         check_row_size(p, w.bars[2])
         poc, vah, val, total = w.row(p, minutes, p.cvd_momentum_buckets)[:4]
@@ -312,6 +337,7 @@ class BacktestOrderFlowCalculator:
 
     def __init__(self, params: Params | Mapping[str, Any] | None = None) -> None:
         self.params = _params(params)
+        self._overrides: dict = {}
 
     def calculate_flow(
         self, candles: Candles, lookback_buckets: int | None = None
@@ -321,9 +347,9 @@ class BacktestOrderFlowCalculator:
         percent.  CVD momentum spans ``lookback_buckets`` one-minute buckets
         (default: the parameters' ``cvd_momentum_buckets``)."""
         p = self.params
-        buckets = p.cvd_momentum_buckets if lookback_buckets is None else int(lookback_buckets)
-        if buckets < 1:
-            raise InvalidInputError(f"lookback_buckets must be >= 1, not {lookback_buckets!r}")
+        buckets = _lookback(
+            p, "cvd_momentum_buckets", lookback_buckets, self._overrides, "lookback_buckets"
+        )
         w = parse_candles(candles)
         buy, sell, delta, cvd, buy_p, sell_p, momentum = w.row(p, p.lookback_period, buckets)[4:11]
         return {
@@ -355,11 +381,14 @@ class BacktestMarketStateCalculator:
         (percent).  Momentum runs from the open of the window's first candle to
         ``current_price``; CVD pressure is ``buy_pressure - sell_pressure``."""
         p = self.params
+        poc = float(profile["poc"])
+        if not (math.isfinite(poc) and poc > 0):
+            raise InvalidInputError(f"profile poc {profile['poc']!r} is not a positive price")
         w = parse_candles(candles)
-        first_open = float(w.bars[0, w.first_after(p.lookback_period)])
+        first_open = float(w.bars[0, w.checked_start(p, p.lookback_period)])
         momentum = 100.0 * (float(current_price) - first_open) / first_open
         code, confidence, distance = classify_state(
-            float(current_price), float(profile["poc"]), float(profile["vah"]), float(profile["val"]),
+            float(current_price), poc, float(profile["vah"]), float(profile["val"]),
             momentum, float(flow_data["buy_pressure"]) - float(flow_data["sell_pressure"]),
             p.poc_distance_threshold, p.momentum_threshold, p.cvd_pressure_threshold,
         )  # fmt: skip
@@ -376,11 +405,14 @@ class BacktestATRCalculator:
 
     def __init__(self, params: Params | Mapping[str, Any] | None = None) -> None:
         self.params = _params(params)
+        self._overrides: dict = {}
 
     def calculate_atr(self, candles: Candles, period: int | None = None) -> float:
-        """ATR in price units over the window (see `calculators.atr`)."""
+        """ATR in price units over the window (see `calculators.atr`);
+        ``period`` (bars) defaults to the parameters' ``atr_period``."""
         p = self.params
+        bars_period = _lookback(p, "atr_period", period, self._overrides, "period")
         w = parse_candles(candles)
         b = w.bars
-        start = w.first_after(p.lookback_period)
-        return window_atr(b[1], b[2], b[3], start, b.shape[1] - 1, period or p.atr_period)
+        start = w.checked_start(p, p.lookback_period)
+        return window_atr(b[1], b[2], b[3], start, b.shape[1] - 1, bars_period)

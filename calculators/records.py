@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from calculators.errors import InvalidInputError
-from calculators.validate import BUY_VOLUME
+from calculators.validate import BUY_VOLUME, MAX_PRICE, MAX_VOLUME
 
 __all__ = ["candle_values", "stamp_ns"]
 
@@ -36,7 +36,12 @@ def stamp_ns(value: Any) -> int:
     if isinstance(value, datetime):
         if value.tzinfo is None or value.utcoffset() is None:
             raise InvalidInputError(f"candle time {value!r} has no timezone; give UTC times")
-        return int(value.value if isinstance(value, pd.Timestamp) else pd.Timestamp(value).value)
+        try:
+            return int(
+                value.value if isinstance(value, pd.Timestamp) else pd.Timestamp(value).value
+            )
+        except (OverflowError, pd.errors.OutOfBoundsDatetime, ValueError):
+            raise InvalidInputError(f"candle time {value!r} is out of range") from None
     if isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_):
         ns = int(value) * _NS_PER_MS
         if abs(ns) > _INT64_MAX:
@@ -45,7 +50,7 @@ def stamp_ns(value: Any) -> int:
     if isinstance(value, str):
         try:
             stamp = pd.Timestamp(value)
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, OverflowError) as exc:
             raise InvalidInputError(f"candle time {value!r} is not a time: {exc}") from None
         if stamp is pd.NaT or stamp.tzinfo is None:
             raise InvalidInputError(f"candle time {value!r} has no UTC offset")
@@ -70,7 +75,8 @@ def candle_values(
 ) -> tuple[int, float, float, float, float, float, float]:
     """``(ts_ns, open, high, low, close, volume, buy_volume)`` of one candle,
     checked as `calculators.validate_candles` checks a row: finite prices,
-    ``0 < low <= open, close <= high``, finite ``volume >= 0``, and
+    ``0 < low <= open, close <= high <= MAX_PRICE``, ``0 <= volume <=
+    MAX_VOLUME``, and
     ``buy_volume`` (NaN when absent, None or NaN) in ``[0, volume]``.  ``key``
     names the time field.  Raises `InvalidInputError` with a one-line reason.
     """
@@ -89,6 +95,10 @@ def candle_values(
         ) from None
     if v < 0:
         raise InvalidInputError(f"candle volume {v!r} is not >= 0")
+    if v > MAX_VOLUME:
+        raise InvalidInputError(f"candle volume {v!r} is above {MAX_VOLUME:g}")
+    if h > MAX_PRICE:
+        raise InvalidInputError(f"candle high {h!r} is above {MAX_PRICE:g}")
     if h < lo:
         raise InvalidInputError(f"candle high < low ({h!r} < {lo!r})")
     if not lo <= o <= h:

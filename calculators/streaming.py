@@ -83,7 +83,7 @@ def _step(
     bars[4, t] = v
     bars[5, t] = b
     s = pointers[1]
-    while times[s] <= ts - window_ns:
+    while s < t and times[s] <= ts - window_ns:  # bounded: ts - window_ns may wrap
         s += 1
     m = pointers[2]
     while m < t and times[m] <= ts - momentum_ns:
@@ -235,8 +235,10 @@ class StreamingCalculator:
                 ts = int(ts)  # ns; candle_values would read an integer as ms
                 fields = {"ts": 0, "open": o, "high": h, "low": lo, "close": c, "volume": v}
                 values = candle_values({**fields, "buy_volume": b})
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise InvalidInputError(f"malformed snapshot bar {i}: {bar!r}") from None
+            if not -(2**63) <= ts < 2**63:
+                raise InvalidInputError(f"snapshot bar {i}: time {ts!r} ns is out of range")
             if last is not None and ts <= last:
                 raise InvalidInputError(f"snapshot bar {i}: times not increasing")
             last = ts

@@ -30,7 +30,10 @@ from calculators.timeutil import MINUTE_NS
 __all__ = [
     "BUY_VOLUME",
     "CANDLE_COLUMNS",
+    "EARLIEST_NS",
     "MAX_GRID_ROW",
+    "MAX_PRICE",
+    "MAX_VOLUME",
     "TRADE_COLUMNS",
     "check_magnitudes",
     "raise_window_fault",
@@ -43,14 +46,21 @@ CANDLE_COLUMNS = ("open", "high", "low", "close", "volume")
 #: The optional candle column of true aggressor-buy volume (NaN = unknown).
 BUY_VOLUME = "buy_volume"
 TRADE_COLUMNS = ("ts", "price", "amount", "side")
+#: The largest price and volume the calculators take.  Far above any market,
+#: and low enough that every sum, square and product the kernels form stays
+#: finite (a window's variance of price changes, 2 x buy volume, the value
+#: area's share of a window's volume), so no extreme number can turn a row
+#: silently wrong.
+MAX_PRICE = 1e150
+MAX_VOLUME = 1e300
 #: The largest profile row number a price may have (price / row size): exact
 #: in float64 and far inside int64, so the kernels' integer rows never overflow.
 MAX_GRID_ROW = 2**52
 #: Row sizes below this (subnormal floats) are refused: price / row size is no
 #: longer a meaningful number.
 _MIN_ROW_SIZE = float(np.finfo(np.float64).tiny)
-#: The first time a window may start (int64 nanoseconds, pandas' range with a margin).
-_EARLIEST_NS = int(pd.Timestamp("1678-01-01", tz="UTC").value)
+#: The first time a window may start (int64 UTC nanoseconds, pandas' range with a margin).
+EARLIEST_NS = int(pd.Timestamp("1678-01-01", tz="UTC").value)
 
 
 def check_magnitudes(
@@ -85,7 +95,7 @@ def check_magnitudes(
     index = pd.DatetimeIndex(np.asarray(times_ns, dtype=np.int64), tz="UTC")
     span = int(lookback_minutes) * MINUTE_NS
     _first_bad(
-        np.asarray(times_ns, dtype=np.int64) < _EARLIEST_NS + span,
+        np.asarray(times_ns, dtype=np.int64) < EARLIEST_NS + span,
         index,
         what,
         lambda i: f"too early: its {lookback_minutes}-minute window would start before 1678",
@@ -153,7 +163,7 @@ def window_fault(
     `MAX_GRID_ROW` rows (the highest bar), 4 the lowest low is below the row
     size (the lowest bar), 5 the window's volume overflows (``end``).
     ``row_size`` 0.0 = automatic."""
-    if times_ns[end] < _EARLIEST_NS + lookback_ns:
+    if times_ns[end] < EARLIEST_NS + lookback_ns:
         return 1, end
     size = row_size if row_size > 0 else auto_row_size(close[end])
     if not size >= _MIN_ROW_SIZE:
@@ -202,7 +212,8 @@ def validate_candles(candles: pd.DataFrame) -> pd.DataFrame:
     ``candles`` must have a timezone-aware `DatetimeIndex` (the bar open time;
     any zone is converted to UTC, a naive index is refused), strictly
     increasing, and columns ``open, high, low, close, volume`` with finite
-    prices, ``low <= open, close <= high`` and ``volume >= 0``.  An optional
+    prices, ``low <= open, close <= high``, ``high <= MAX_PRICE`` and
+    ``0 <= volume <= MAX_VOLUME``.  An optional
     ``buy_volume`` column (the bar's aggressor-buy volume) must be numeric with
     ``0 <= buy_volume <= volume`` where present; NaN (or None) means unknown.
     Extra columns are kept.  Raises `InvalidInputError` naming the first
@@ -221,6 +232,15 @@ def validate_candles(candles: pd.DataFrame) -> pd.DataFrame:
     o, h, lo, c, v = (out[col].to_numpy() for col in CANDLE_COLUMNS)
     _first_bad(
         ~np.isfinite(v) | (v < 0), index, "candle", lambda i: f"volume {float(v[i])!r} is not >= 0"
+    )
+    _first_bad(
+        v > MAX_VOLUME,
+        index,
+        "candle",
+        lambda i: f"volume {float(v[i])!r} is above {MAX_VOLUME:g}",
+    )
+    _first_bad(
+        h > MAX_PRICE, index, "candle", lambda i: f"high {float(h[i])!r} is above {MAX_PRICE:g}"
     )
     _first_bad(
         h < lo, index, "candle", lambda i: f"high < low ({float(h[i])!r} < {float(lo[i])!r})"
@@ -303,7 +323,7 @@ def validate_trades(trades: pd.DataFrame) -> pd.DataFrame:
         raise InvalidInputError(
             f"trade row {i} ({index[i]}): out of time order (earlier than row {i - 1})"
         )
-    for col in ("price", "amount"):
+    for col, most in (("price", MAX_PRICE), ("amount", MAX_VOLUME)):
         out[col] = _float_column(out[col], col, index, "trade")
         values = out[col].to_numpy()
         _first_bad(
@@ -311,6 +331,14 @@ def validate_trades(trades: pd.DataFrame) -> pd.DataFrame:
             index,
             "trade",
             lambda i, col=col, values=values: f"{col} {float(values[i])!r} is not > 0",
+        )
+        _first_bad(
+            values > most,
+            index,
+            "trade",
+            lambda i, col=col, values=values, most=most: (
+                f"{col} {float(values[i])!r} is above {most:g}"
+            ),
         )
     side = out["side"].astype(str).str.lower()
     bad = ~side.isin(["buy", "sell"]).to_numpy()
@@ -328,7 +356,12 @@ def _utc_index(index: pd.Index, what: str) -> pd.DatetimeIndex:
         )
     if index.tz is None:
         raise InvalidInputError(f"{what} index has no timezone (naive); localize it to UTC")
-    index = index.tz_convert("UTC").as_unit("ns")
+    try:
+        index = index.tz_convert("UTC").as_unit("ns")
+    except (pd.errors.OutOfBoundsDatetime, OverflowError):
+        raise InvalidInputError(
+            f"{what} times outside 1677-09-22 .. 2262-04-11 (nanoseconds since 1970)"
+        ) from None
     if index.hasnans:
         _first_bad(index.isna(), index, what, lambda i: "timestamp is missing")
     ns = index.asi8

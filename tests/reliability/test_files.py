@@ -104,7 +104,7 @@ CASES = {
     "volume-overflow": (
         "candles", "c.csv",
         lambda p: p.write_text(_with(2, "volume", "1.7e308").replace(",3\n", ",1.7e308\n", 1)),
-        "overflows",
+        "is above 1e+300",
     ),
     "trade-price-1e20": (
         "trades", "t.csv",
