@@ -59,6 +59,9 @@ from parity.harness.metrics import METRICS
 
 __all__ = ["Check", "HarnessConfig", "IgnoreRule", "LiveSchema", "load_config"]
 
+#: Smallest and largest size (absolute value) of a ``[schema.units]`` factor: a
+#: stored value times a factor outside this range is not a unit conversion.
+UNIT_FACTOR_RANGE = (1e-9, 1e9)
 _SCHEMA_TABLES = ("symbols", "candles", *LIVE_COLUMNS)
 #: This project's column names of each table, the keys ``[schema.<table>] columns`` may map.
 _TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -184,16 +187,16 @@ def from_dict(raw: Mapping[str, Any], source: str = "(dict)") -> HarnessConfig:
     """Build a `HarnessConfig` from the parsed TOML mapping."""
     _known(raw, ("params", "schema", "alignment", "tolerance", "gate", "ratchet", "ignore"), "")
     try:
-        params = Params.from_dict(dict(raw.get("params", {})))
+        params = Params.from_dict(dict(_table(raw.get("params", {}), "params")))
     except InvalidInputError as exc:
         raise ParityError(f"[params] {exc}") from None
     alignment = raw.get("alignment", {})
     _known(alignment, ("bar_offset_minutes",), "alignment")
     offset = alignment.get("bar_offset_minutes", 1)
-    if not isinstance(offset, int) or not 0 <= offset <= 60:
+    if isinstance(offset, bool) or not isinstance(offset, int) or not 0 <= offset <= 60:
         raise ParityError("[alignment] bar_offset_minutes must be a whole number 0..60")
     tolerance = {name: m.tolerance for name, m in METRICS.items()}
-    for name, value in raw.get("tolerance", {}).items():
+    for name, value in _table(raw.get("tolerance", {}), "tolerance").items():
         if name not in METRICS:
             raise ParityError(f"[tolerance] unknown metric {name!r} (known: {', '.join(METRICS)})")
         tolerance[name] = _number(value, f"[tolerance] {name}", minimum=0.0)
@@ -204,16 +207,16 @@ def from_dict(raw: Mapping[str, Any], source: str = "(dict)") -> HarnessConfig:
         schema=_schema(raw.get("schema", {})),
         bar_offset_minutes=offset,
         tolerance=tolerance,
-        checks=_checks(raw.get("gate", {})),
+        checks=_checks(_table(raw.get("gate", {}), "gate")),
         ratchet_slack=_number(ratchet.get("slack", 0.01), "[ratchet] slack", minimum=0.0),
-        ignore=tuple(_ignore(rule, i) for i, rule in enumerate(raw.get("ignore", []))),
+        ignore=tuple(_ignore(rule, i) for i, rule in enumerate(_rules(raw.get("ignore", [])))),
         source=source,
     )
 
 
 def _schema(raw: Mapping[str, Any]) -> LiveSchema:
     _known(raw, ("namespace", *_SCHEMA_TABLES, "units", "states"), "schema")
-    namespace = raw.get("namespace") or None
+    namespace = _name(raw.get("namespace", ""), "[schema] namespace") or None
     tables: dict[str, TableNames] = {}
     ids: dict[str, bool] = {}
     for name in _SCHEMA_TABLES:
@@ -221,20 +224,29 @@ def _schema(raw: Mapping[str, Any]) -> LiveSchema:
         _known(section, ("table", "columns", "id_column"), f"schema.{name}")
         columns_raw = section.get("columns", {})
         _known(columns_raw, _TABLE_COLUMNS[name], f"schema.{name}.columns")
-        columns = {str(k): str(v) for k, v in columns_raw.items()}
-        id_column = section.get("id_column", "id")
+        columns = {
+            str(k): _name(v, f"[schema.{name}.columns] {k}", empty=False)
+            for k, v in columns_raw.items()
+        }
+        id_column = _name(section.get("id_column", "id"), f"[schema.{name}] id_column")
         if id_column:
-            columns.setdefault("id", str(id_column))
+            columns.setdefault("id", id_column)
         ids[name] = bool(id_column)
-        tables[name] = TableNames(str(section.get("table", name)), namespace, columns)
+        table = _name(section.get("table", name), f"[schema.{name}] table", empty=False)
+        tables[name] = TableNames(table, namespace, columns)
     units = {}
-    for metric, factor in raw.get("units", {}).items():
+    for metric, factor in _table(raw.get("units", {}), "schema.units").items():
         if metric not in METRICS or METRICS[metric].kind == "label":
             raise ParityError(f"[schema.units] unknown numeric metric {metric!r}")
         units[metric] = _number(factor, f"[schema.units] {metric}")
+        if not UNIT_FACTOR_RANGE[0] <= abs(units[metric]) <= UNIT_FACTOR_RANGE[1]:
+            raise ParityError(
+                f"[schema.units] {metric} = {factor!r} is not a plausible unit factor "
+                f"(its size must be {UNIT_FACTOR_RANGE[0]:g}..{UNIT_FACTOR_RANGE[1]:g})"
+            )
     states = {}
-    for stored, ours in raw.get("states", {}).items():
-        if ours not in STATES:
+    for stored, ours in _table(raw.get("states", {}), "schema.states").items():
+        if not isinstance(ours, str) or ours not in STATES:
             raise ParityError(
                 f"[schema.states] {stored!r} maps to {ours!r}, not one of {', '.join(STATES)}"
             )
@@ -267,15 +279,19 @@ def _ignore(rule: Any, i: int) -> IgnoreRule:
     if not isinstance(rule, Mapping):
         raise ParityError(f"{where} must be a table")
     _known(rule, ("reason", "metric", "symbol", "start", "end"), "ignore")
-    if not str(rule.get("reason", "")).strip():
+    reason = _name(rule.get("reason", ""), f"{where} reason").strip()
+    if not reason:
         raise ParityError(f"{where} needs a reason (a known mismatch must be explained)")
     metric = rule.get("metric")
-    if metric is not None and metric not in METRICS:
+    if metric is not None and (not isinstance(metric, str) or metric not in METRICS):
         raise ParityError(f"{where} unknown metric {metric!r}")
+    symbol = rule.get("symbol")
+    if symbol is not None:
+        symbol = _name(symbol, f"{where} symbol", empty=False)
     return IgnoreRule(
-        reason=str(rule["reason"]).strip(),
+        reason=reason,
         metric=metric,
-        symbol=rule.get("symbol"),
+        symbol=symbol,
         start=_time(rule.get("start"), f"{where} start"),
         end=_time(rule.get("end"), f"{where} end"),
     )
@@ -299,6 +315,28 @@ def _number(value: Any, where: str, minimum: float | None = None) -> float:
     if minimum is not None and value < minimum:
         raise ParityError(f"{where} must be >= {minimum}")
     return float(value)
+
+
+def _table(section: Any, where: str) -> Mapping[str, Any]:
+    """``section`` when it is a TOML table; `ParityError` naming ``[where]`` otherwise."""
+    if not isinstance(section, Mapping):
+        raise ParityError(f"[{where}] must be a table, not {section!r}")
+    return section
+
+
+def _rules(section: Any) -> list[Any]:
+    """The ``[[ignore]]`` array of tables; `ParityError` when it is anything else."""
+    if not isinstance(section, list):
+        raise ParityError(f"ignore must be an array of tables ([[ignore]]), not {section!r}")
+    return section
+
+
+def _name(value: Any, where: str, empty: bool = True) -> str:
+    """``value`` when it is a string (non-empty unless ``empty``); `ParityError` otherwise."""
+    if not isinstance(value, str) or (not empty and not value):
+        kind = "string" if empty else "non-empty string"
+        raise ParityError(f"{where} must be a {kind}, not {value!r}")
+    return value
 
 
 def _known(section: Any, keys: tuple[str, ...], where: str) -> None:

@@ -90,6 +90,34 @@ CASES = {
          "--grid", "max_holding_minutes=60,1e18"],
         "max_holding_minutes",
     ),
+    **{
+        f"config-wrong-type-{name}": (text, ["run", "--config", "{config}"], word)
+        for name, (text, word) in {
+            "tolerance-number": ("tolerance = 5\n", "[tolerance]"),
+            "gate-number": ("gate = 5\n", "[gate]"),
+            "ignore-number": ("ignore = 5\n", "ignore"),
+            "ignore-table": ("[ignore]\nreason = 'x'\n", "ignore"),
+            "params-number": ("params = 5\n", "[params]"),
+            "params-list": ("params = [1]\n", "[params]"),
+            "units-number": ("[schema]\nunits = 5\n", "schema.units"),
+            "states-number": ("[schema]\nstates = 5\n", "schema.states"),
+            "state-label-list": ("[schema.states]\nbalanced = ['BALANCE']\n", "balanced"),
+            "ignore-metric-list": (
+                "[[ignore]]\nmetric = ['a']\nreason = 'x'\n", "unknown metric",
+            ),
+            "ignore-symbol-number": ("[[ignore]]\nsymbol = 5\nreason = 'x'\n", "symbol"),
+            "ignore-reason-table": ("[[ignore]]\nreason = {a = 1}\n", "reason"),
+            "namespace-number": ("[schema]\nnamespace = 5\n", "namespace"),
+            "table-name-number": ("[schema.candles]\ntable = 5\n", "schema.candles"),
+            "column-name-number": (
+                "[schema.market_state]\ncolumns = { state = 5 }\n", "schema.market_state",
+            ),
+            "id-column-false": ("[schema.market_state]\nid_column = false\n", "id_column"),
+            "offset-bool": ("[alignment]\nbar_offset_minutes = true\n", "bar_offset_minutes"),
+            "unit-factor-huge": ("[schema.units]\nbuy_pressure = 1e308\n", "buy_pressure"),
+            "unit-factor-zero": ("[schema.units]\nbuy_pressure = 0.0\n", "buy_pressure"),
+        }.items()
+    },
     "unknown-command": (None, ["bogus"], "invalid choice"),
     "unknown-option": (None, ["run", "--frobnicate"], "unrecognized"),
 }  # fmt: skip
