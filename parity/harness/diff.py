@@ -45,19 +45,45 @@ def report_diff(old: Mapping, new: Mapping, tolerance: float = 1e-9) -> list[dic
 
 
 def _leaves(path: list[str], old, new):
-    """Expand an added/removed subtree into its leaves."""
+    """Expand an added/removed/changed subtree into its leaves.  Keys come only
+    from the sides that are tables; where a table (or a list) on one side faces
+    something else on the other, one "type changed" leaf is yielded with each
+    side's shape (`_shape`) as its value."""
     if isinstance(old, Mapping) or isinstance(new, Mapping):
+        if not _same_shape(old, new, Mapping):
+            yield path[0], [*path[1:], TYPE_CHANGED], _shape(old), _shape(new)
+            return
         keys = set(old or {}) | set(new or {})
         for key in sorted(keys, key=str):
             yield from _leaves(
                 [*path, str(key)],
-                (old or {}).get(key) if isinstance(old, Mapping) else None,
-                (new or {}).get(key) if isinstance(new, Mapping) else None,
+                old.get(key) if isinstance(old, Mapping) else None,
+                new.get(key) if isinstance(new, Mapping) else None,
             )
         return
     if isinstance(old, list) or isinstance(new, list):
-        return
+        if not _same_shape(old, new, list):
+            yield path[0], [*path[1:], TYPE_CHANGED], _shape(old), _shape(new)
+        return  # lists themselves are not compared (module docstring)
     yield path[0], path[1:], old, new
+
+
+#: The last part of the statistic of a row whose two sides have different shapes.
+TYPE_CHANGED = "(type changed)"
+
+
+def _same_shape(old, new, kind: type) -> bool:
+    """Both sides are ``kind``, or one is absent (None) and the other is ``kind``."""
+    return (old is None or isinstance(old, kind)) and (new is None or isinstance(new, kind))
+
+
+def _shape(value):
+    """``value`` itself when it is a scalar; "(table)" / "(list)" for a container."""
+    if isinstance(value, Mapping):
+        return "(table)"
+    if isinstance(value, list):
+        return "(list)"
+    return value
 
 
 def _row(symbol: str, path: list[str], old, new) -> dict:

@@ -11,6 +11,7 @@ from pathlib import Path
 from parity.cli.commands.gate import read_report
 from parity.cli.errors import EXIT_GATE_FAILED, EXIT_OK, ParityError
 from parity.harness.diff import render_diff, report_diff
+from parity.harness.gate import check_shape
 
 __all__ = ["register"]
 
@@ -34,8 +35,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if not args.tolerance >= 0:
         raise ParityError("--tolerance must be >= 0")
-    rows = report_diff(
-        read_report(args.old, "old report"), read_report(args.new, "new report"), args.tolerance
-    )
+    documents = []
+    for path, what in ((args.old, "old report"), (args.new, "new report")):
+        document = read_report(path, what)
+        check_shape(document["symbols"], (), f"{what} {path}")
+        documents.append(document)
+    rows = report_diff(*documents, args.tolerance)
     sys.stdout.write(render_diff(rows))
     return EXIT_GATE_FAILED if rows else EXIT_OK
