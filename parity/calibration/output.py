@@ -9,10 +9,8 @@ are left out, which is their default.  Comments record where it came from.
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from parity.calibration.search import CalibrationResult
+from parity.common.toml import comment_text, toml_value
 
 __all__ = ["params_toml"]
 
@@ -21,12 +19,12 @@ def params_toml(result: CalibrationResult, command: str | None = None) -> str:
     """The TOML text of ``result``'s calibrated parameters, with comments."""
     held = result.figures["holdout"]
     lines = [
-        f"# parity calibrate: {result.symbol}; fit {result.fit[0].isoformat()} to "
+        f"# parity calibrate: {comment_text(result.symbol)}; fit {result.fit[0].isoformat()} to "
         f"{result.fit[1].isoformat()}, held back {result.holdout[0].isoformat()} to "
         f"{result.holdout[1].isoformat()}",
     ]
     if command:
-        lines.append(f"# command: {command}")
+        lines.append(f"# command: {comment_text(command)}")
     lines += [
         "# calibrated (candle-side) settings: "
         + ", ".join(f"{k} {a!r} -> {b!r}" for k, (a, b) in sorted(result.changed.items())),
@@ -38,15 +36,5 @@ def params_toml(result: CalibrationResult, command: str | None = None) -> str:
     ]
     for name, value in result.calibrated.to_dict().items():
         if value is not None:
-            lines.append(f"{name} = {_toml_value(value)}")
+            lines.append(f"{name} = {toml_value(value)}")
     return "\n".join(lines) + "\n"
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return repr(value)
-    return json.dumps(str(value))

@@ -13,13 +13,16 @@ from parity.cli.errors import ParityError
 from parity.io.outdir import check_files_dir, check_out_dir, check_out_file
 
 __all__ = [
+    "MAX_NESTING",
     "add_dsn_option",
     "add_params_options",
     "add_scheduler_option",
+    "check_nesting",
     "files_dir",
     "out_dir",
     "out_file",
     "params_from_args",
+    "too_deep",
 ]
 
 
@@ -110,6 +113,9 @@ def params_from_args(args: argparse.Namespace) -> Params:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ParityError(f"--params-json is not valid JSON: {exc}") from None
+        except RecursionError:
+            raise too_deep("--params-json") from None
+        check_nesting(data, "--params-json")
         if not isinstance(data, dict):
             raise ParityError("--params-json must be a JSON object of parameter names to values")
         values.update(data)
@@ -129,6 +135,10 @@ def _read_params_file(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ParityError(f"cannot read --params-file {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ParityError(
+            f"--params-file {path} is not UTF-8 text (byte {exc.start}: {exc.reason})"
+        ) from None
     try:
         if path.suffix.lower() == ".toml":
             data: Any = tomllib.loads(text)
@@ -138,11 +148,38 @@ def _read_params_file(path: Path) -> dict[str, Any]:
         raise ParityError(
             f"--params-file {path}: not valid {path.suffix or 'JSON'}: {exc}"
         ) from None
+    except RecursionError:
+        raise too_deep(f"--params-file {path}") from None
+    check_nesting(data, f"--params-file {path}")
     if isinstance(data, dict) and isinstance(data.get("params"), dict):
         data = data["params"]
     if not isinstance(data, dict):
         raise ParityError(f"--params-file {path}: expected a mapping of parameter names to values")
     return data
+
+
+#: Deepest nesting of tables and lists a JSON/TOML input (a parity.json, a
+#: parameter file) may have; a real one has under 10 levels, and every reader
+#: of it recurses.
+MAX_NESTING = 32
+
+
+def check_nesting(document: object, what: str) -> None:
+    """`ParityError` naming ``what`` when ``document`` nests dicts and lists
+    deeper than `MAX_NESTING` (measured without recursion)."""
+    stack = [(document, 1)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, dict | list):
+            if level > MAX_NESTING:
+                raise too_deep(what)
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, level + 1) for child in children)
+
+
+def too_deep(what: str) -> ParityError:
+    """The error for an input nested deeper than `MAX_NESTING` (or than the parser copes with)."""
+    return ParityError(f"{what} is nested too deeply (over {MAX_NESTING} levels)")
 
 
 def add_scheduler_option(parser: argparse.ArgumentParser) -> None:

@@ -7,6 +7,8 @@
   (``parity/templates/base.html``);
 - `parity.common.estimation`: the candle-side estimation settings (what
   ``parity calibrate`` searches and the reports show).
+- `parity.common.toml`: TOML values and comment text written by hand
+  (``parity init``, ``parity calibrate``).
 
 ``parity.harness`` and ``parity.backtesting`` both import from here and never
 from each other.

@@ -177,6 +177,8 @@ def load_config(path: str | Path | None) -> HarnessConfig:
         raise ParityError(f"cannot read config file {path}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ParityError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ParityError(f"{path}: not a parity.toml: nested too deeply") from None
     try:
         return from_dict(raw, source=str(path))
     except ParityError as exc:

@@ -116,6 +116,7 @@ CASES = {
             "offset-bool": ("[alignment]\nbar_offset_minutes = true\n", "bar_offset_minutes"),
             "unit-factor-huge": ("[schema.units]\nbuy_pressure = 1e308\n", "buy_pressure"),
             "unit-factor-zero": ("[schema.units]\nbuy_pressure = 0.0\n", "buy_pressure"),
+            "deeply-nested": ("a = " + "[" * 100_000 + "]" * 100_000 + "\n", "nested too deeply"),
         }.items()
     },
     "unknown-command": (None, ["bogus"], "invalid choice"),

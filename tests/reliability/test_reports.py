@@ -112,3 +112,160 @@ def test_gate_ratchet_failure_with_a_shape_change_is_a_regression(case, real_rep
     )
     assert code == 1, err
     assert "what moved since the baseline" in out and "(type changed)" in out
+
+
+def test_gate_refuses_a_deeply_nested_report_or_baseline(real_report, sandbox, capsys):
+    (sandbox / "good.json").write_text(json.dumps(real_report))
+    (sandbox / "gate.toml").write_text("[gate.poc]\nmin_match_rate = 0.0\n")
+    for deep in (DEEP, '{"symbols": {"A": ' + "[" * 500 + "]" * 500 + "}}"):
+        (sandbox / "deep.json").write_text(deep)
+        before = tree(sandbox)
+        for argv in (
+            ["gate", "deep.json", "--config", "gate.toml"],
+            ["gate", "good.json", "--config", "gate.toml", "--baseline", "deep.json"],
+        ):
+            code, _, err = cli(argv, capsys)
+            assert_refused(code, err, "deep.json", "nested too deeply", sandbox=sandbox,
+                           before_tree=before)  # fmt: skip
+
+
+# ---- item 3: parity init --from ----
+
+#: name -> (function of the real report giving the --from document, extra argv, words)
+INIT_REFUSED = {
+    "symbol-is-a-number": (lambda r: _with(r, "symbols", "SIM", 1), (), "symbols.SIM"),
+    "metrics-is-a-number": (lambda r: _with(r, "symbols", "SIM", "metrics", 5), (), "metrics"),
+    "metric-is-a-number": (
+        lambda r: _with(r, "symbols", "SIM", "metrics", "poc", 5), (), "metrics.poc",
+    ),
+    "run-is-a-number": (lambda r: _with(r, "run", 5), (), "run"),
+    "run-params-is-a-number": (lambda r: _with(r, "run", {"params": 5}), (), "run.params"),
+    "margin-inf": (lambda r: r, ("--margin", "inf"), "--margin"),
+    "margin-1e308": (lambda r: r, ("--margin", "1e308"), "--margin"),
+    "margin-nan": (lambda r: r, ("--margin", "nan"), "--margin"),
+    "margin-negative": (lambda r: r, ("--margin", "-0.1"), "--margin"),
+    "no-symbols": (lambda r: {"symbols": {}}, (), "no threshold"),
+    "only-string-statistics": (
+        lambda r: {"symbols": {"A": {"metrics": {"poc": {"match_rate": "0.9"}}}}}, (),
+        "not a number",
+    ),
+    "only-unknown-statistics": (
+        lambda r: {"symbols": {"A": {"metrics": {"poc": {"other": 0.9}}}}}, (), "no threshold",
+    ),
+    "only-non-finite-statistics": (
+        lambda r: {"symbols": {"A": {"metrics": {"poc": {"match_rate": float("nan")},
+                                                 "state": {"kappa": float("inf")}}}}}, (),
+        "no threshold",
+    ),
+    "deeply-nested": (lambda r: None, (), "nested too deeply"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(INIT_REFUSED))
+def test_init_from_a_bad_report_is_refused(case, real_report, sandbox, capsys):
+    make, extra, word = INIT_REFUSED[case]
+    document = make(real_report)
+    (sandbox / "in.json").write_text(DEEP if document is None else json.dumps(document))
+    before = tree(sandbox)
+    code, _, err = cli(["init", "--from", "in.json", "--out", "parity.toml", *extra], capsys)
+    assert_refused(code, err, word, sandbox=sandbox, before_tree=before)
+
+
+def test_init_skips_a_non_finite_statistic_and_the_gate_accepts_the_result(real_report, sandbox,
+                                                                          capsys):  # fmt: skip
+    """1e400 (read as infinity) and NaN set no threshold; the others still do, and
+    the written parity.toml gates the same report (exit 0)."""
+    metrics = real_report["symbols"]["SIM"]["metrics"]
+    assert isinstance(metrics["poc"]["p95_error"], float) and "match_rate" in metrics["state"]
+    text = json.dumps(real_report)
+    document = json.loads(text)
+    document["symbols"]["SIM"]["metrics"]["poc"]["p95_error"] = float("nan")
+    document["symbols"]["SIM"]["metrics"]["state"]["match_rate"] = float("inf")
+    raw = json.dumps(document).replace("Infinity", "1e400")
+    (sandbox / "in.json").write_text(raw)
+    code, _, err = cli(["init", "--from", "in.json", "--out", "parity.toml"], capsys)
+    assert code == 0, err
+    config = tomllib.loads((sandbox / "parity.toml").read_text())
+    assert "p95_error" not in str(config["gate"].get("poc", {}))
+    assert "max_p95_error" not in config["gate"].get("poc", {})
+    assert "min_match_rate" not in config["gate"].get("state", {})
+    assert "min_match_rate" in config["gate"]["poc"]
+    assert cli(["gate", "in.json", "--config", "parity.toml"], capsys)[0] == 0
+
+
+def test_init_with_a_huge_statistic_writes_a_gate_it_passes(real_report, sandbox, capsys):
+    """An error of 1e303 is absurd but finite: the threshold is finite and the gate passes."""
+    document = _with(real_report, "symbols", "SIM", "metrics", "poc", "p95_error", 1e303)
+    (sandbox / "in.json").write_text(json.dumps(document))
+    code, _, err = cli(["init", "--from", "in.json", "--out", "parity.toml", "--margin", "100"],
+                       capsys)  # fmt: skip
+    assert code == 0, err
+    assert cli(["gate", "in.json", "--config", "parity.toml"], capsys)[0] == 0
+
+
+def test_init_comment_cannot_plant_toml(real_report, sandbox, capsys):
+    """A symbol named ``A\\n[schema]\\nnamespace = "evil"\\n#`` stays inside the comment."""
+    document = copy.deepcopy(real_report)
+    document["symbols"][EVIL] = document["symbols"].pop("SIM")
+    (sandbox / "in.json").write_text(json.dumps(document))
+    code, _, err = cli(["init", "--from", "in.json", "--out", "parity.toml"], capsys)
+    assert code == 0, err
+    text = (sandbox / "parity.toml").read_text()
+    assert "schema" not in tomllib.loads(text)
+    assert all(line.startswith("#") for line in text.splitlines() if "evil" in line)
+
+
+def test_calibration_header_cannot_plant_toml(monkeypatch):
+    """`params_toml` with a symbol (and a command) holding newlines: one comment line each."""
+    from types import SimpleNamespace
+
+    from calculators import Params
+
+    when = pd.Timestamp("2025-01-01T00:00Z")
+    figures = SimpleNamespace(objective=0.5)
+    result = SimpleNamespace(
+        symbol=EVIL, fit=(when, when), holdout=(when, when), changed={},
+        figures={"holdout": {"baseline": figures, "calibrated": figures}}, calibrated=Params(),
+    )  # fmt: skip
+    text = params_toml(result, command="parity calibrate --symbol '" + EVIL + "'")
+    parsed = tomllib.loads(text)
+    assert set(parsed) == {"params"}
+    assert Params.from_dict(parsed["params"]) == Params()
+
+
+# ---- item 4: parameter files and --params-json ----
+
+#: name -> (file name, bytes, words)
+PARAMS_FILES = {
+    "not-utf8-json": ("p.json", b'{"lookback_period": "\xff\xfe"}', "UTF-8"),
+    "not-utf8-toml": ("p.toml", b"lookback_period = '\xff'\n", "UTF-8"),
+    "deep-json": ("p.json", DEEP.encode(), "nested too deeply"),
+    "deep-json-parsable": ("p.json", ('{"a": ' + "[" * 500 + "]" * 500 + "}").encode(),
+                           "nested too deeply"),
+    "deep-toml": ("p.toml", ("a = " + "[" * 100_000 + "]" * 100_000 + "\n").encode(),
+                  "nested too deeply"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(PARAMS_FILES))
+def test_bad_params_file_is_refused(case, sandbox, capsys):
+    name, data, word = PARAMS_FILES[case]
+    (sandbox / name).write_bytes(data)
+    before = tree(sandbox)
+    code, _, err = cli(
+        ["backtest", "--symbol", "X", "--start", "2025-01-02T00:00Z", "--end",
+         "2025-01-02T12:00Z", "--params-file", name, "--dsn", "postgresql://nowhere.invalid/x",
+         "--out", "out"], capsys,
+    )  # fmt: skip
+    assert_refused(code, err, word, sandbox=sandbox, before_tree=before)
+
+
+def test_deep_params_json_is_refused(sandbox, capsys):
+    before = tree(sandbox)
+    code, _, err = cli(
+        ["backtest", "--symbol", "X", "--start", "2025-01-02T00:00Z", "--end",
+         "2025-01-02T12:00Z", "--params-json", DEEP, "--dsn", "postgresql://nowhere.invalid/x",
+         "--out", "out"], capsys,
+    )  # fmt: skip
+    assert_refused(code, err, "--params-json", "nested too deeply", sandbox=sandbox,
+                   before_tree=before)  # fmt: skip

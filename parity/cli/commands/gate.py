@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from parity.cli.errors import EXIT_GATE_FAILED, EXIT_OK, ParityError
+from parity.cli.options import check_nesting, too_deep
 from parity.harness.config import load_config
 from parity.harness.diff import render_diff, report_diff
 from parity.harness.gate import check_shape, evaluate, ratchet
@@ -43,34 +44,11 @@ def read_report(path: Path, what: str) -> dict:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ParityError(f"{what} {path} is not a readable parity.json: {exc}") from None
     except RecursionError:
-        raise ParityError(f"{what} {path} is not a parity.json: nested too deeply") from None
-    if depth(document) > MAX_DEPTH:
-        raise ParityError(
-            f"{what} {path} is not a parity.json: nested too deeply (over {MAX_DEPTH} levels)"
-        )
+        raise too_deep(f"{what} {path}") from None
+    check_nesting(document, f"{what} {path}")
     if not isinstance(document, dict) or not isinstance(document.get("symbols"), dict):
         raise ParityError(f"{what} {path} is not a parity.json (no 'symbols' section)")
     return document
-
-
-#: Deepest nesting of tables and lists a parity.json (or a parameter file) may
-#: have; a real one has under 10 levels, and every reader of it recurses.
-MAX_DEPTH = 32
-
-
-def depth(document: object) -> int:
-    """How deeply ``document`` nests dicts and lists (a scalar: 0), without recursion."""
-    deepest, stack = 0, [(document, 1)]
-    while stack:
-        node, level = stack.pop()
-        children = (
-            node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
-        )
-        if children is None:
-            continue
-        deepest = max(deepest, level)
-        stack.extend((child, level + 1) for child in children)
-    return deepest
 
 
 def run(args: argparse.Namespace) -> int:

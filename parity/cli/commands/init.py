@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=float,
         default=0.02,
         metavar="M",
-        help="how much below today's values the thresholds sit (default 0.02)",
+        help="how much below today's values the thresholds sit (0..100, default 0.02)",
     )
     parser.add_argument(
         "--out", type=Path, default=Path("parity.toml"), metavar="FILE", help="default: parity.toml"
@@ -37,8 +37,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if not args.margin >= 0:
-        raise ParityError("--margin must be >= 0")
     if args.out.exists() and not args.force:
         raise ParityError(f"{args.out} exists; pass --force to replace it")
     report = read_report(args.source, "report")
@@ -47,6 +45,11 @@ def run(args: argparse.Namespace) -> int:
         check = Path(scratch) / "parity.toml"
         check.write_text(text, encoding="utf-8")
         config = load_config(check)
+    if not config.checks:
+        raise ParityError(
+            f"report {args.source} has no finite starter statistic in any symbol "
+            "(e.g. metrics.state.match_rate): no threshold to write, nothing written"
+        )
     with atomic_file(args.out) as handle:
         handle.write(text)
     print(f"wrote {args.out}: {len(config.checks)} thresholds", file=sys.stderr)
