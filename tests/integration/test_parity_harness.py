@@ -381,14 +381,14 @@ def test_a_killed_run_never_leaves_a_half_written_report(perfect_world, tmp_path
         child.send_signal(signal.SIGKILL)
         child.wait()
         # the report is the previous complete one, or (if the run had finished) an equal new one
-        report_dir = out if out.exists() else next(tmp_path.glob("report.previous-*"))
+        report_dir = out if out.exists() else next(tmp_path.glob(".report.swap-*"))
         files = {p.name: p.read_bytes() for p in report_dir.iterdir()}
         assert set(files) == set(complete)
         assert (
             json.loads(files["parity.json"])["symbols"]
             == json.loads(complete["parity.json"])["symbols"]
         )
-    assert os.path.exists(out) or list(tmp_path.glob("report.previous-*"))
+    assert os.path.exists(out) or list(tmp_path.glob(".report.swap-*"))
 
 
 def test_baseline_ratchet_fails_on_a_regression(perfect_world, tmp_path):

@@ -165,3 +165,68 @@ def test_two_runs_into_one_folder_take_turns(sandbox):
     assert events == ["first in", "first out", "second in", "second out"]
     assert (sandbox / "shared" / "who").read_text() == "second"
     assert not [p for p in os.listdir(sandbox) if "staging" in p or "previous" in p]
+
+
+# --- review fixes: the swap folder, legacy folders, file signature, odd --out, modes ---
+
+
+def _marked_folder(path: Path, text: str) -> Path:
+    """A folder as parity writes it (the marker) holding ``report.txt`` = ``text``."""
+    path.mkdir()
+    (path / MARKER).write_text("written by backtest-parity\n")
+    (path / "report.txt").write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("out_exists", [True, False])
+def test_a_users_previous_named_folder_is_never_touched(sandbox, out_exists):
+    """A report the user kept as ``out.previous-jan`` (marked: parity wrote it)
+    is neither deleted nor moved into ``out``, whether ``out`` exists or not."""
+    kept = _marked_folder(sandbox / "out.previous-jan", "january")
+    if not out_exists:
+        import shutil
+
+        shutil.rmtree(sandbox / "out")
+    with atomic_directory("out") as staging:
+        (staging / "report.txt").write_text("new")
+    assert (kept / "report.txt").read_text() == "january"
+    assert (sandbox / "out" / "report.txt").read_text() == "new"
+
+
+def test_the_out_name_is_not_a_glob_pattern(sandbox):
+    """``--out 'q[0-9]*'`` touches no folder whose name the pattern would match."""
+    mine = _marked_folder(sandbox / "q2024.previous-mine", "mine")
+    hidden = _marked_folder(sandbox / ".q2024.swap-1-0123456789abcdef", "hidden")
+    before = tree(sandbox)
+    with atomic_directory("q[0-9]*") as staging:
+        (staging / "report.txt").write_text("new")
+    assert (mine / "report.txt").read_text() == "mine"
+    assert (hidden / "report.txt").read_text() == "hidden"
+    after = tree(sandbox)
+    assert {k: v for k, v in after.items() if k in before} == before
+
+
+def test_a_run_killed_between_the_two_renames_leaves_the_report_restorable(sandbox, monkeypatch):
+    """The swap is two renames: killed after the first (target aside), the
+    previous report sits in a hidden swap folder and the next run restores it."""
+    with atomic_directory("out") as staging:
+        (staging / "report.txt").write_text("first")
+    real_rename = Path.rename
+
+    def die_on_the_second_rename(self, target):
+        if Path(target).name == "out":
+            raise KeyboardInterrupt  # killed between the two renames
+        return real_rename(self, target)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Path, "rename", die_on_the_second_rename)
+        with pytest.raises(KeyboardInterrupt), atomic_directory("out") as staging:
+            (staging / "report.txt").write_text("second")
+    assert not (sandbox / "out").exists()
+    aside = [p.name for p in sandbox.iterdir() if p.name.startswith(".out.swap-")]
+    assert len(aside) == 1
+    # the next run brings the previous report back before it writes
+    with pytest.raises(RuntimeError), atomic_directory("out"):
+        raise RuntimeError("this run fails too")
+    assert (sandbox / "out" / "report.txt").read_text() == "first"
+    assert not [p for p in os.listdir(sandbox) if ".swap-" in p or "staging" in p]
