@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from parity.calibration.search import CalibrationResult
+from parity.io.outdir import FILE_SIGNATURE
 
 __all__ = ["params_toml"]
 
@@ -21,7 +22,7 @@ def params_toml(result: CalibrationResult, command: str | None = None) -> str:
     """The TOML text of ``result``'s calibrated parameters, with comments."""
     held = result.figures["holdout"]
     lines = [
-        f"# parity calibrate: {result.symbol}; fit {result.fit[0].isoformat()} to "
+        f"{FILE_SIGNATURE}{result.symbol}; fit {result.fit[0].isoformat()} to "
         f"{result.fit[1].isoformat()}, held back {result.holdout[0].isoformat()} to "
         f"{result.holdout[1].isoformat()}",
     ]

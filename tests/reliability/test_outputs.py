@@ -13,10 +13,12 @@ import os
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from reliability_helpers import assert_refused, cli, tree
 
+from parity.cli import main
 from parity.errors import ParityError
 from parity.io.atomic import atomic_directory
 from parity.io.outdir import MARKER, check_out_dir, check_out_file
@@ -121,7 +123,8 @@ def test_a_marked_folder_is_replaced_and_marked_again(sandbox):
 def test_a_report_folder_of_an_earlier_version_is_replaced(sandbox):
     old = sandbox / "old-report"
     old.mkdir()
-    for name in ("parity.json", "report.html", "junit.xml"):
+    (old / "parity.json").write_text('{"tool": "backtest-parity", "symbols": {}}')
+    for name in ("report.html", "junit.xml"):
         (old / name).write_text("old")
     assert check_out_dir("old-report") == old.resolve()
     (old / "notes.txt").write_text("the user's")
@@ -230,3 +233,103 @@ def test_a_run_killed_between_the_two_renames_leaves_the_report_restorable(sandb
         raise RuntimeError("this run fails too")
     assert (sandbox / "out" / "report.txt").read_text() == "first"
     assert not [p for p in os.listdir(sandbox) if ".swap-" in p or "staging" in p]
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"result.json": "{}", "trades.csv": "a,b\n", "equity.csv": "t,e\n"},
+        {"result.json": '{"params": {}}'},  # params alone is not the tool's document
+        {"parity.json": '{"tool": "other-tool"}', "report.md": "# hi\n"},
+        {"parity.json": "not json"},
+        {"sweep.csv": "a,b\n", "sweep.md": "| a |\n"},  # generic names prove nothing
+    ],
+)
+def test_another_tools_folder_with_generic_names_is_refused(sandbox, files):
+    """The old-version rule needs proof in the contents, not just familiar names."""
+    other = sandbox / "other"
+    other.mkdir()
+    for name, text in files.items():
+        (other / name).write_text(text)
+    before = tree(sandbox)
+    with pytest.raises(ParityError, match="not written by parity"):
+        check_out_dir("other")
+    assert tree(sandbox) == before
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"parity.json": '{"tool": "backtest-parity", "symbols": {}}', "report.md": "# r\n"},
+        {"result.json": '{"params_digest": "ab12", "params": {}}', "trades.csv": "a\n"},
+    ],
+)
+def test_an_old_report_proven_by_its_contents_is_replaced(sandbox, files):
+    old = sandbox / "old"
+    old.mkdir()
+    for name, text in files.items():
+        (old / name).write_text(text)
+    assert check_out_dir("old") == old.resolve()
+
+
+def test_a_hand_written_file_starting_with_parity_is_not_replaced(sandbox, capsys):
+    """Only the exact first line `calibrate` writes marks a file as the tool's."""
+    (sandbox / "parity.toml").write_text("# parity thresholds for prod\n[gate]\n")
+    before = tree(sandbox)
+    argv = ["calibrate", "--symbol", "X", "--dsn", "postgresql://x@127.0.0.1:1/x"]
+    code, _, err = cli([*argv, "--out", "parity.toml"], capsys)
+    assert_refused(code, err, "not written by parity", sandbox=sandbox, before_tree=before)
+
+
+def test_the_file_signature_is_what_calibrate_writes():
+    """One constant: the first line `params_toml` writes starts with it."""
+    import pandas as pd
+
+    from parity.calibration import output
+    from parity.io.outdir import FILE_SIGNATURE
+
+    assert output.FILE_SIGNATURE is FILE_SIGNATURE
+    t = pd.Timestamp("2025-01-01", tz="UTC")
+
+    class Figure:
+        objective = 0.5
+
+    class Calibrated:
+        @staticmethod
+        def to_dict():
+            return {"lookback_period": 5}
+
+    result = SimpleNamespace(
+        symbol="X",
+        fit=(t, t),
+        holdout=(t, t),
+        figures={"holdout": {"baseline": Figure, "calibrated": Figure}},
+        changed={},
+        calibrated=Calibrated,
+    )
+    assert output.params_toml(result).startswith(FILE_SIGNATURE)
+
+
+def test_a_symlink_loop_out_is_bad_input(sandbox, capsys, tmp_path_factory):
+    loop = tmp_path_factory.mktemp("links") / "loop"
+    loop.symlink_to(loop)
+    before = tree(sandbox)
+    code, _, err = cli([*COMMANDS["run"], "--out", str(loop)], capsys)
+    assert_refused(code, err, "loop", "--out", sandbox=sandbox, before_tree=before)
+
+
+def test_a_fifo_out_file_is_refused_without_blocking(sandbox, capsys):
+    """``calibrate --out FIFO`` must not open the FIFO (it would wait for a writer)."""
+    os.mkfifo(sandbox / "pipe")
+    result: list[int] = []
+    argv = ["calibrate", "--symbol", "X", "--dsn", "postgresql://x@127.0.0.1:1/x"]
+    worker = threading.Thread(target=lambda: result.append(main([*argv, "--out", "pipe"])))
+    worker.daemon = True
+    worker.start()
+    worker.join(timeout=20)
+    if worker.is_alive():  # unblock the hung open, then fail
+        with open(sandbox / "pipe", "w"):
+            pass
+        worker.join(timeout=5)
+        pytest.fail("check_out_file opened the FIFO")
+    assert result == [2]
