@@ -25,6 +25,7 @@ import os
 import re
 import secrets
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -96,14 +97,29 @@ def _own_folders(target: Path, kind: str) -> list[Path]:
 @contextmanager
 def atomic_file(target: str | Path, mode: str = "w") -> Iterator:
     """Open a temporary file beside ``target`` for writing; on normal exit it
-    replaces ``target`` (``os.replace``), on an exception it is deleted."""
+    replaces ``target`` (``os.replace``), on an exception it is deleted.
+
+    The file written has the permissions of the file it replaces, or those of
+    a newly created file (``0o666`` less the umask) when there was none."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        permissions = stat.S_IMODE(target.stat().st_mode)
+    except OSError:  # no file yet
+        permissions = 0o666 & ~_umask()
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     try:
+        os.fchmod(fd, permissions)
         with os.fdopen(fd, mode) as handle:
             yield handle
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    """The process's umask (read by setting it and putting it back)."""
+    current = os.umask(0o022)
+    os.umask(current)
+    return current

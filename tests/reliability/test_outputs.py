@@ -20,7 +20,7 @@ from reliability_helpers import assert_refused, cli, tree
 
 from parity.cli import main
 from parity.errors import ParityError
-from parity.io.atomic import atomic_directory
+from parity.io.atomic import atomic_directory, atomic_file
 from parity.io.outdir import MARKER, check_out_dir, check_out_file
 
 PERIOD = ["--symbol", "DEMO-USD", "--start", "2025-01-02T00:00Z", "--end", "2025-01-02T06:00Z"]
@@ -333,3 +333,29 @@ def test_a_fifo_out_file_is_refused_without_blocking(sandbox, capsys):
         worker.join(timeout=5)
         pytest.fail("check_out_file opened the FIFO")
     assert result == [2]
+
+
+@pytest.mark.parametrize(("umask", "expected"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_a_new_file_gets_the_umask_mode(sandbox, umask, expected):
+    old = os.umask(umask)
+    try:
+        with atomic_file(sandbox / "new.toml") as handle:
+            handle.write("x\n")
+    finally:
+        os.umask(old)
+    assert (sandbox / "new.toml").stat().st_mode & 0o777 == expected
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o600])
+def test_a_replaced_file_keeps_its_mode(sandbox, mode):
+    target = sandbox / "kept.toml"
+    target.write_text("old\n")
+    target.chmod(mode)
+    old = os.umask(0o077)
+    try:
+        with atomic_file(target) as handle:
+            handle.write("new\n")
+    finally:
+        os.umask(old)
+    assert target.read_text() == "new\n"
+    assert target.stat().st_mode & 0o777 == mode
