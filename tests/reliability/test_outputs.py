@@ -9,6 +9,7 @@ replaced; two runs into one folder take turns (the lock).
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -359,3 +360,22 @@ def test_a_replaced_file_keeps_its_mode(sandbox, mode):
         os.umask(old)
     assert target.read_text() == "new\n"
     assert target.stat().st_mode & 0o777 == mode
+
+
+@pytest.mark.parametrize("summary", ["missing-folder/summary.md", "a-folder"])
+def test_an_unwritable_step_summary_keeps_the_gate_verdict(
+    world, sandbox, capsys, monkeypatch, summary
+):
+    """``$GITHUB_STEP_SUMMARY`` that cannot be written: a note on stderr, and the
+    exit code is still the verdict's (a failed gate: 1, not 2)."""
+    (sandbox / "a-folder").mkdir()
+    (sandbox / "gate.toml").write_text(
+        "[gate.state]\nmin_match_rate = 1.0\n[gate.poc]\nmin_match_rate = 1.0\n"
+    )
+    argv = ["run", "--dsn", world, "--config", "gate.toml", "--out", "out"]
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(sandbox / summary))
+    code, _, err = cli(argv, capsys)
+    assert code == 1, err
+    notes = [line for line in err if "GITHUB_STEP_SUMMARY" in line]
+    assert len(notes) == 1 and not any("Traceback" in line for line in err), err
+    assert json.loads((sandbox / "out" / "parity.json").read_text())["verdict"] == "fail"
