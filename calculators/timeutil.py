@@ -38,5 +38,10 @@ def utc_time(value: object, name: str = "time") -> pd.Timestamp:
         raise InvalidInputError(f"{name} {value!r} is not a time: {exc}") from None
     if t is pd.NaT:
         raise InvalidInputError(f"{name} {value!r} is not a time")
-    t = t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
-    return t.as_unit("ns")
+    try:
+        t = t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
+        return t.as_unit("ns")
+    except (ValueError, OverflowError):  # OutOfBoundsDatetime is a ValueError
+        raise InvalidInputError(
+            f"{name} {value!r} is outside 1677-09-22 .. 2262-04-11 (nanoseconds since 1970)"
+        ) from None

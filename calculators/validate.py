@@ -144,6 +144,11 @@ def check_magnitudes(
     )
 
 
+#: The millisecond range of pandas' nanosecond timestamps (with a margin).
+_EARLIEST_MS = EARLIEST_NS // 1_000_000
+_LATEST_MS = int(pd.Timestamp("2262-04-10", tz="UTC").value) // 1_000_000
+
+
 @njit(cache=True)
 def window_fault(
     times_ns: np.ndarray,
@@ -303,6 +308,12 @@ def validate_trades(trades: pd.DataFrame) -> pd.DataFrame:
     out = trades.reset_index(drop=True).copy()
     ts = out["ts"]
     if pd.api.types.is_integer_dtype(ts):
+        bad = ~ts.between(_EARLIEST_MS, _LATEST_MS).to_numpy()
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise InvalidInputError(
+                f"trade row {i}: ts {int(ts.iloc[i])} ms is outside 1677-09-22 .. 2262-04-11"
+            )
         ts = pd.to_datetime(ts, unit="ms", utc=True)
     elif not isinstance(ts.dtype, pd.DatetimeTZDtype):
         if pd.api.types.is_datetime64_dtype(ts):

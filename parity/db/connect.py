@@ -37,13 +37,17 @@ _log = logging.getLogger(__name__)
 _URI = re.compile(r"^(?P<scheme>postgres(?:ql)?://)(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
 # key=value pairs of a libpq connection string; values may be single-quoted with \-escapes.
 _KV_PASSWORD = re.compile(
-    r"(?:^|(?<=\s))password\s*=\s*(?:'(?:[^'\\]|\\.)*'?|\S*)\s*", re.IGNORECASE
+    r"(?:^|(?<=\s))(?:ssl)?password\s*=\s*(?:'(?:[^'\\]|\\.)*'?|\S*)\s*", re.IGNORECASE
 )
-_QUERY_PASSWORD = re.compile(r"(?:(?<=[?&])|^)password=[^&#]*&?", re.IGNORECASE)
+#: Connection parameters that carry a secret (libpq: the password, and the
+#: password of the client's SSL key).
+_SECRET_KEYS = frozenset({"password", "sslpassword"})
 
 
 def redact_dsn(dsn: str) -> str:
-    """``dsn`` with every password removed, in URI or ``key=value`` form.
+    """``dsn`` with every secret (``password``, ``sslpassword``) removed, in URI
+    or ``key=value`` form; URI query keys count however they are
+    percent-encoded (``pass%77ord``), as libpq reads them.
 
     ``postgresql://bob:secret@db/x?password=y&sslmode=require`` becomes
     ``postgresql://bob@db/x?sslmode=require``; ``host=db password='s e' dbname=x``
@@ -63,7 +67,11 @@ def redact_dsn(dsn: str) -> str:
     if "?" in tail:
         path, _, query = tail.partition("?")
         query, hash_, fragment = query.partition("#")
-        query = _QUERY_PASSWORD.sub("", query).rstrip("&")
+        query = "&".join(
+            pair
+            for pair in query.split("&")
+            if unquote(pair.partition("=")[0]).strip().lower() not in _SECRET_KEYS
+        )
         tail = path + (f"?{query}" if query else "") + hash_ + fragment
     return match["scheme"] + authority + sep_path + tail
 

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -90,6 +91,25 @@ class _NumbaThreads(WorkerPlugin):
         _numba_threads = self.by_host.get(host) or numba_threads_for(worker.state.nthreads)
 
 
+def _checked_address(address: str) -> str:
+    """``address`` if it names a scheduler over TCP or TLS (``tcp://host:port``,
+    ``tls://...``, or a bare ``host:port``); `ParityError` otherwise, before any
+    connection is tried (the message never shows a ``user:password@`` part)."""
+    from distributed.comm.addressing import parse_address
+
+    shown = re.sub(r"^([^:/]*://)?[^/@]*@", r"\1", address)  # never show user:password@
+    try:
+        scheme, location = parse_address(address, strict=False)
+    except (ValueError, TypeError):
+        raise ParityError(f"--scheduler {shown!r} is not a Dask scheduler address") from None
+    host, _, port = location.rpartition(":")
+    if scheme not in ("tcp", "tls") or "@" in location or not host or not port.isdigit():
+        raise ParityError(
+            f"--scheduler {shown!r} is not a Dask scheduler address (use tcp://HOST:PORT)"
+        )
+    return address
+
+
 class DaskExecutor:
     """Runs tasks on the Dask cluster whose scheduler listens at ``address``."""
 
@@ -101,7 +121,7 @@ class DaskExecutor:
                 "--scheduler needs Dask: pip install 'backtest-parity[dask]'"
             ) from None
         logging.getLogger("distributed").setLevel(logging.CRITICAL)
-        self.address = address
+        self.address = address = _checked_address(address)
         try:
             self.client = Client(address, timeout=connect_timeout, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:

@@ -270,6 +270,13 @@ def _trade_ids(tape: pd.DataFrame) -> np.ndarray:
         raise InvalidInputError(
             f"trade row {i} ({index[i]}): trade_id {column.iloc[i]!r} is not an integer"
         )
+    # the database column is a BIGINT; float64 reaches 2**63 exactly, so compare there
+    too_big = np.flatnonzero(np.abs(numbers) >= 2.0**63)
+    if too_big.size:
+        i = int(too_big[0])
+        raise InvalidInputError(
+            f"trade row {i} ({index[i]}): trade_id {column.iloc[i]!r} is outside the 64-bit range"
+        )
     ids = (
         values.to_numpy(dtype=np.int64)
         if pd.api.types.is_integer_dtype(values)

@@ -299,7 +299,8 @@ def test_write_candles_round_trips_hard_floats_and_ranges(conn) -> None:
         },
         index=index,
     )
-    frame.iloc[0] = [0.1 + 0.2, 0.1 + 0.2, 5e-324 * 3, 1e-300, 1.7976931348623157e308]
+    # the largest volume the calculators take (MAX_VOLUME), less one ulp: 17 digits
+    frame.iloc[0] = [0.1 + 0.2, 0.1 + 0.2, 5e-324 * 3, 1e-300, float(np.nextafter(1e300, 0))]
     sid = ensure_symbol(conn, "SYN", 1e-12)
     assert write_candles(conn, sid, frame) == n
     conn.commit()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import time
 
 import pytest
 
@@ -114,6 +115,20 @@ def test_an_unreachable_scheduler_is_bad_input(monkeypatch):
     ):
         with executor(scheduler="tcp://127.0.0.1:9", connect_timeout=1.0):
             pass
+
+
+@pytest.mark.parametrize(
+    "address", ["inproc://", "garbage://x", "tcp://user:s3cret@127.0.0.1:1", "tcp://host", "::"]
+)
+def test_a_malformed_scheduler_address_is_bad_input_at_once(monkeypatch, address):
+    pytest.importorskip("distributed")
+    monkeypatch.delenv("PARITY_DASK_SCHEDULER", raising=False)
+    began = time.perf_counter()
+    with pytest.raises(ParityError, match="is not a Dask scheduler address") as info:
+        with executor(scheduler=address, connect_timeout=5.0):
+            pass
+    assert time.perf_counter() - began < 2.0  # refused before any connection attempt
+    assert "s3cret" not in str(info.value)
 
 
 def test_jobs_must_be_positive():

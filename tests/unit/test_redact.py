@@ -42,6 +42,12 @@ from parity.errors import ParityError
             "postgresql://bob@db/prod?application_name=a@b",
         ),
         ("POSTGRESQL://bob:s3cret@db/prod", "POSTGRESQL://bob@db/prod"),
+        # a percent-encoded key (libpq decodes it: pass%77ord is password)
+        ("postgresql://db/prod?host=/tmp&pass%77ord=s3cret", "postgresql://db/prod?host=/tmp"),
+        ("postgresql://db/prod?PASSWORD=s3cret&port=5", "postgresql://db/prod?port=5"),
+        # the SSL key's password is a secret too
+        ("postgresql://db/prod?sslpassword=s3cret&port=5", "postgresql://db/prod?port=5"),
+        ("host=db sslpassword=s3cret dbname=prod", "host=db dbname=prod"),
         # key=value form
         ("host=db dbname=prod user=bob password=s3cret", "host=db dbname=prod user=bob"),
         ("password=s3cret host=db", "host=db"),
@@ -57,6 +63,19 @@ def test_redact_dsn(dsn: str, expected: str) -> None:
     assert redact_dsn(dsn) == expected
     assert "s3cret" not in redact_dsn(dsn)
     assert "s3 cr" not in redact_dsn(dsn)
+
+
+def test_libpq_reads_no_secret_from_a_redacted_dsn() -> None:
+    """The independent reference: libpq's own parse of the redacted string."""
+    from psycopg2.extensions import parse_dsn
+
+    for dsn in (
+        "postgresql://u:s3cret@db/x?pass%77ord=s3cret&sslpassword=s3cret&port=5",
+        "host=db password=s3cret sslpassword=s3cret port=5",
+    ):
+        parsed = parse_dsn(redact_dsn(dsn))
+        assert "password" not in parsed and "sslpassword" not in parsed, parsed
+        assert parsed["port"] == "5"
 
 
 def test_redact_keeps_a_password_free_dsn_usable() -> None:

@@ -84,11 +84,14 @@ def parse_time(text: str) -> pd.Timestamp:
     """A UTC timestamp from the command line; naive times are taken as UTC."""
     try:
         stamp = pd.Timestamp(text)
-    except (ValueError, TypeError):
+        if stamp is pd.NaT:
+            raise ValueError
+        stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+        return stamp.as_unit("ns")
+    except (ValueError, TypeError, OverflowError):  # OutOfBoundsDatetime is a ValueError
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not a time (use e.g. 2024-01-01T00:00Z)"
+            f"{text!r} is not a time between 1677-09-22 and 2262-04-11 (use e.g. 2024-01-01T00:00Z)"
         ) from None
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
 def run(args: argparse.Namespace) -> int:
