@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from parity.calibration.search import CalibrationResult
 from parity.common.toml import comment_text, toml_value
+from parity.io.outdir import FILE_SIGNATURE
 
 __all__ = ["params_toml"]
 
@@ -19,7 +20,7 @@ def params_toml(result: CalibrationResult, command: str | None = None) -> str:
     """The TOML text of ``result``'s calibrated parameters, with comments."""
     held = result.figures["holdout"]
     lines = [
-        f"# parity calibrate: {comment_text(result.symbol)}; fit {result.fit[0].isoformat()} to "
+        f"{FILE_SIGNATURE}{comment_text(result.symbol)}; fit {result.fit[0].isoformat()} to "
         f"{result.fit[1].isoformat()}, held back {result.holdout[0].isoformat()} to "
         f"{result.holdout[1].isoformat()}",
     ]

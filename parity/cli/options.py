@@ -26,15 +26,25 @@ __all__ = [
 ]
 
 
-def add_dsn_option(parser: argparse.ArgumentParser) -> None:
-    """Add ``--dsn DSN`` (default None: ``$PARITY_DSN``, else the embedded server)."""
+def add_dsn_option(parser: argparse.ArgumentParser, environment: bool = True) -> None:
+    """Add ``--dsn DSN`` (default None: ``$PARITY_DSN``, else the embedded server;
+    with ``environment`` False, ``$PARITY_DSN`` is ignored: see
+    `parity.db.connect.resolve_dsn`)."""
+    default = (
+        "$PARITY_DSN, else the embedded server"
+        if environment
+        else (
+            "the embedded server ($PARITY_DSN is ignored: this command writes only into a "
+            "database named on its command line)"
+        )
+    )
     parser.add_argument(
         "--dsn",
         default=None,
         metavar="DSN",
         help=(
-            "PostgreSQL connection string (URI or key=value). Default: $PARITY_DSN, "
-            "else the embedded server (see 'parity db start')."
+            f"PostgreSQL connection string (URI or key=value). Default: {default} "
+            "(see 'parity db start')."
         ),
     )
 

@@ -60,11 +60,22 @@ def print_summary(report: Mapping, seconds: float, out: str | Path | None) -> No
 
 
 def append_step_summary(report: Mapping) -> None:
-    """Append the report's Markdown summary to ``$GITHUB_STEP_SUMMARY`` if set."""
+    """Append the report's Markdown summary to ``$GITHUB_STEP_SUMMARY`` if set.
+
+    A file that cannot be written costs one note on stderr, never the run's
+    exit code (the verdict's)."""
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_file:
-        with open(summary_file, "a", encoding="utf-8") as handle:
-            handle.write(render_markdown(report))
+        try:
+            with open(summary_file, "a", encoding="utf-8") as handle:
+                handle.write(render_markdown(report))
+        except OSError as exc:
+            reason = exc.strerror or exc.__class__.__name__
+            print(
+                f"parity: note: could not append the summary to $GITHUB_STEP_SUMMARY "
+                f"({summary_file}): {reason}",
+                file=sys.stderr,
+            )
 
 
 def world_lines(outcome: WorldOutcome) -> list[str]:

@@ -92,13 +92,13 @@ def _split_authority(rest: str) -> tuple[str, str, str]:
     return rest[:end], "", rest[end:]
 
 
-def resolve_dsn(dsn: str | None) -> str:
-    """The DSN to use: ``dsn`` if given, else ``$PARITY_DSN``, else the embedded
-    server's (started if needed, see `parity.db.embedded`; a note on stderr
-    says where its data lives)."""
+def resolve_dsn(dsn: str | None, environment: bool = True) -> str:
+    """The DSN to use: ``dsn`` if given, else ``$PARITY_DSN`` (unless
+    ``environment`` is False), else the embedded server's (started if needed,
+    see `parity.db.embedded`; a note on stderr says where its data lives)."""
     if dsn:
         return dsn
-    env = os.environ.get("PARITY_DSN")
+    env = os.environ.get("PARITY_DSN") if environment else None
     if env:
         return env
     from parity.db import embedded

@@ -10,6 +10,7 @@ lookback - 1 min``), so its window is full; earlier bars are counted apart
 from __future__ import annotations
 
 import hashlib
+import shlex
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,6 +31,7 @@ __all__ = [
     "SymbolResult",
     "compare_stored",
     "compare_symbol",
+    "reproduce_command",
     "run_symbols",
     "self_check",
     "true_flow",
@@ -200,12 +202,20 @@ def _annotate(
     prints = window_fingerprints(data.candles, minutes, config.params.lookback_period)
     fingerprints = dict(zip(minutes, prints, strict=True))
     frame["window_fingerprint"] = frame["minute"].map(fingerprints)
-    config_arg = f" --config {config_path}" if config_path else ""
-    frame["reproduce"] = [
-        f"parity run --symbol {data.symbol} --start {m.isoformat()} --end {(m + _MINUTE).isoformat()}{config_arg}"
-        for m in frame["minute"]
-    ]
+    frame["reproduce"] = [reproduce_command(data.symbol, m, config_path) for m in frame["minute"]]
     return frame
+
+
+def reproduce_command(symbol: str, minute: pd.Timestamp, config_path: str | None) -> str:
+    """The shell command that re-runs parity on the one bar opened at ``minute``
+    (UTC) of ``symbol``, with ``--config config_path`` when given; every
+    argument is shell-quoted (``shlex.quote``), so a path with spaces or shell
+    syntax stays one argument and runs nothing."""
+    parts = ["parity", "run", "--symbol", symbol, "--start", minute.isoformat()]
+    parts += ["--end", (minute + _MINUTE).isoformat()]
+    if config_path:
+        parts += ["--config", config_path]
+    return " ".join(shlex.quote(p) for p in parts)
 
 
 def window_fingerprints(

@@ -14,8 +14,11 @@ Rules (each refusal is a `ParityError`, exit 2, and nothing is touched):
 - an existing folder is replaced only if it is empty or carries the marker
   file `MARKER`, which the tool writes into every folder it creates: a folder
   the tool did not write is never deleted.  (A report folder written before
-  the marker existed is recognised by its files: only names of
-  `LEGACY_FILES`, among them a ``parity.json``, ``result.json`` or ``sweep.csv``.)
+  the marker existed is recognised by its contents: only names of
+  `LEGACY_FILES`, and a ``parity.json`` whose ``"tool"`` is
+  ``"backtest-parity"`` or a ``result.json`` with both ``params_digest`` and
+  ``params``; familiar file names alone prove nothing.)
+- an ``--out`` that cannot be resolved (a symlink loop) is refused.
 
 Two runs writing the same folder at once: the second waits for the first
 (`out_dir_lock`, an ``flock`` on ``.<name>.lock`` beside the folder), then
@@ -25,6 +28,7 @@ replaces its result.
 from __future__ import annotations
 
 import fcntl
+import json
 import logging
 import os
 from collections.abc import Iterator
@@ -53,7 +57,10 @@ LEGACY_FILES = frozenset(
         "result.json", "trades.csv", "equity.csv", "sweep.csv", "sweep.md", "sweep.html",
     }
 )  # fmt: skip
-_LEGACY_SIGNATURES = ("parity.json", "result.json", "sweep.csv")
+#: The ``parity.json`` key and value of every report the tool wrote.
+_REPORT_TOOL = ("tool", "backtest-parity")
+#: The keys of every ``result.json`` the tool wrote (``parity backtest``).
+_RESULT_KEYS = frozenset({"params_digest", "params"})
 _MARKER_TEXT = "written by backtest-parity; this folder is replaced by the next run\n"
 
 _log = logging.getLogger("parity.io")
@@ -72,7 +79,12 @@ def check_out_dir(out: str | os.PathLike | None) -> Path:
         raise ParityError(
             "output folder is empty (''); give the folder to write, e.g. parity-report"
         )
-    target = Path(text).expanduser().resolve()
+    try:
+        target = Path(text).expanduser().resolve()
+    except (RuntimeError, OSError) as exc:  # a symlink loop, an unreadable path
+        raise ParityError(
+            f"output folder {text!r} cannot be resolved (a symlink loop?): {exc}"
+        ) from None
     protected = {Path.cwd().resolve(): "the current directory"}
     home = os.environ.get("HOME")
     if home:
@@ -111,8 +123,9 @@ def check_files_dir(out: str | os.PathLike | None) -> Path:
 
 
 #: The first line of every single file the tool writes (``parity calibrate
-#: --out``) starts with this; an existing file without it is not replaced.
-FILE_SIGNATURE = "# parity "
+#: --out``, `parity.calibration.output.params_toml`) starts with this; an
+#: existing file without it is not replaced.
+FILE_SIGNATURE = "# parity calibrate: "
 
 
 def check_out_file(out: str | os.PathLike | None) -> Path:
@@ -136,6 +149,8 @@ def check_out_file(out: str | os.PathLike | None) -> Path:
 
 
 def _written_by_us(path: Path) -> bool:
+    if not path.is_file():  # a FIFO, a device, ...: never opened (a FIFO would block)
+        return False
     try:
         with path.open("r", encoding="utf-8") as handle:
             return handle.readline().startswith(FILE_SIGNATURE)
@@ -145,15 +160,30 @@ def _written_by_us(path: Path) -> bool:
 
 def is_marked(folder: Path) -> bool:
     """True when ``folder`` carries the tool's `MARKER` file, or is a report
-    folder of an earlier version (only `LEGACY_FILES`, with a signature file)."""
+    folder of an earlier version: only `LEGACY_FILES` (regular files), and a
+    ``parity.json`` or ``result.json`` whose contents prove the tool wrote it."""
     if (folder / MARKER).is_file():
         return True
     entries = list(folder.iterdir())
     return (
         bool(entries)
         and all(e.name in LEGACY_FILES and e.is_file() and not e.is_symlink() for e in entries)
-        and any((folder / name).is_file() for name in _LEGACY_SIGNATURES)
+        and (
+            _json_object(folder / "parity.json").get(_REPORT_TOOL[0]) == _REPORT_TOOL[1]
+            or _RESULT_KEYS <= _json_object(folder / "result.json").keys()
+        )
     )
+
+
+def _json_object(path: Path) -> dict:
+    """The JSON object in file ``path``; empty if it is missing or not one."""
+    if not path.is_file():
+        return {}
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def write_marker(folder: Path) -> None:

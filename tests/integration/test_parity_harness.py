@@ -381,14 +381,14 @@ def test_a_killed_run_never_leaves_a_half_written_report(perfect_world, tmp_path
         child.send_signal(signal.SIGKILL)
         child.wait()
         # the report is the previous complete one, or (if the run had finished) an equal new one
-        report_dir = out if out.exists() else next(tmp_path.glob("report.previous-*"))
+        report_dir = out if out.exists() else next(tmp_path.glob(".report.swap-*"))
         files = {p.name: p.read_bytes() for p in report_dir.iterdir()}
         assert set(files) == set(complete)
         assert (
             json.loads(files["parity.json"])["symbols"]
             == json.loads(complete["parity.json"])["symbols"]
         )
-    assert os.path.exists(out) or list(tmp_path.glob("report.previous-*"))
+    assert os.path.exists(out) or list(tmp_path.glob(".report.swap-*"))
 
 
 def test_baseline_ratchet_fails_on_a_regression(perfect_world, tmp_path):
@@ -448,3 +448,28 @@ def test_a_mapped_table_that_does_not_exist_is_exit_2_one_line(perfect_world, tm
     assert code == 2
     assert len(err) == 1 and "no_such_table" in err[0] and "Traceback" not in err[0]
     assert not (tmp_path / "report").exists()
+
+
+@pytest.mark.parametrize(
+    ("symbol", "config_path"),
+    [
+        ("BTC-USD", "x;id>PWNED;.toml"),
+        ("BTC USD", "my configs/parity $(id).toml"),
+        ("ETH-USD", "it's.toml"),
+        ("ETH-USD", None),
+    ],
+)
+def test_the_reproduce_command_is_shell_quoted(symbol, config_path):
+    """A shell splits the logged command back into exactly the arguments it
+    names: a config path (or symbol) with shell syntax stays one argument."""
+    import shlex
+
+    from parity.harness.runner import reproduce_command
+
+    minute = pd.Timestamp("2025-01-02T03:04Z")
+    command = reproduce_command(symbol, minute, config_path)
+    expected = ["parity", "run", "--symbol", symbol, "--start", minute.isoformat(),
+                "--end", (minute + pd.Timedelta(minutes=1)).isoformat()]  # fmt: skip
+    if config_path:
+        expected += ["--config", config_path]
+    assert shlex.split(command) == expected

@@ -305,3 +305,26 @@ def test_the_live_tables_are_never_written_by_a_run(world, sandbox, capsys):
     before = checksums(world)
     assert cli(["run", "--dsn", world, "--self-check"], capsys)[0] == 0
     assert checksums(world) == before
+
+
+def test_demo_ignores_parity_dsn(pg_dsn, fresh_db, sandbox, capsys, monkeypatch):
+    """``$PARITY_DSN`` names the user's database for ``parity run``: ``parity
+    demo`` must not write its world there; without ``--dsn`` it uses the
+    embedded server (here stood in for by another scratch database)."""
+    from types import SimpleNamespace
+
+    from databases import scratch_database
+
+    from parity.db import embedded
+
+    monkeypatch.setenv("PARITY_DSN", fresh_db)
+    before = checksums(fresh_db)
+    with scratch_database(pg_dsn, "emb") as embedded_dsn:
+        server = SimpleNamespace(
+            dsn=embedded_dsn, already_running=True, start_seconds=0.0, data_dir=sandbox
+        )
+        monkeypatch.setattr(embedded, "start", lambda *a, **k: server)
+        code, _, err = cli(["demo", "--out", "report"], capsys)
+        assert code in (0, 1), err
+        assert checksums(fresh_db) == before  # the user's database: untouched
+        assert checksums(embedded_dsn)["market_state"][0] > 0  # the demo went here

@@ -1,6 +1,7 @@
 """``parity demo``: the newcomer's first command.
 
-Starts the embedded PostgreSQL (unless ``--dsn``/``$PARITY_DSN``), builds the
+Starts the embedded PostgreSQL (unless ``--dsn``; ``$PARITY_DSN`` is ignored,
+so the demo never writes into a database the user set for ``parity run``), builds the
 simulated demo world if it is not there yet (30 days of DEMO-USD candles, 25
 hours of replayed live rows at the end), runs parity over those 25 hours with
 the packaged demo configuration, writes the report and prints a short table
@@ -36,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "demo",
         help="start the embedded PostgreSQL, build the demo world, run parity, print where the report is",
     )
-    add_dsn_option(parser)
+    add_dsn_option(parser, environment=False)
     parser.add_argument(
         "--out",
         default="parity-report",
@@ -49,7 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     began = time.perf_counter()
-    dsn = resolve_dsn(args.dsn)
+    dsn = resolve_dsn(args.dsn, environment=False)
     print(f"database: {redact_dsn(dsn)}", file=sys.stderr)
     conn = connect(dsn)
     try:
