@@ -173,9 +173,12 @@ def candidates(base: Params, settings: tuple[Setting, ...] | None = None) -> lis
     to ``base``, each setting only varied where it applies (elsewhere it keeps
     ``base``'s value), without duplicates, ``base`` first."""
     settings = estimation_settings() if settings is None else settings
-    seen: dict[tuple, Params] = {}
-    key_of = lambda p: tuple(getattr(p, s.name) for s in settings)  # noqa: E731
-    seen[key_of(base)] = base
+    names = [s.name for s in settings]
+
+    def key_of(params: Params) -> tuple:
+        return tuple(getattr(params, name) for name in names)
+
+    seen: dict[tuple, Params] = {key_of(base): base}
     for values in itertools.product(*(s.candidates for s in settings)):
         combo = dict(zip((s.name for s in settings), values, strict=True))
         for s in settings:
