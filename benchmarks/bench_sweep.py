@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 import time
 from pathlib import Path
@@ -34,6 +33,7 @@ from bench_backtest import DATA_FILE, data_path, tiled_year
 from backtest import BacktestEngine, sweep
 from backtest.sweep import combinations, group_combinations
 from calculators import Params
+from parity.common.provenance import reproducibility
 
 GRID = {
     "poc_distance_threshold": [0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0],
@@ -95,10 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         "target_ratio": 10,
         "combinations_trading": int((table["trade_count"] > 0).sum()),
         "threads": numba.get_num_threads(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "pandas": pd.__version__,
-        "numba": numba.__version__,
+        "environment": reproducibility(),
     }
     json.dump(report, sys.stdout, indent=2)
     sys.stdout.write("\n")
